@@ -1,0 +1,331 @@
+"""Wire schemas of the exam server's HTTP API, as plain data classes.
+
+The server uses them as FastAPI request and response models; the seat
+program imports this module (and only this module) of the server, and turns
+JSON back into these classes with :func:`from_json`. Nothing here imports
+FastAPI, SQLAlchemy or Qt.
+
+Routes (all JSON unless said otherwise; errors are ``{"detail": "..."}``
+with a sentence for a person):
+
+Seat program, ``Authorization: Bearer <seat token>`` after login
+    ``POST /api/seat/login``                 SeatLoginRequest -> SeatLogin
+    ``GET  /api/seat/paper``                 -> PaperOut
+    ``GET  /api/seat/prompts/{item_id}``     -> audio/wav of the item's prompt
+    ``GET  /api/seat/status``                -> SeatStatus
+    ``POST /api/seat/state``                 SeatStateReport -> SeatStatus
+    ``PUT  /api/seat/responses/{item_id}/audio``
+        multipart form: ``file`` (WAV), ``sha256`` (hex) -> UploadReceipt
+    ``PUT  /api/seat/responses/{item_id}/choice``  ChoiceAnswer -> UploadReceipt
+
+Proctor page, ``Authorization: Bearer <room proctor key>``
+    ``GET  /api/rooms/{room_code}/board``    -> RoomBoard
+    ``POST /api/sittings/{sitting_id}/start``  ProctorAction -> SittingInfo
+    ``POST /api/sittings/{sitting_id}/end``    ProctorAction -> SittingInfo
+
+Exam office, ``Authorization: Bearer <admin token>``
+    ``POST /api/exams/{exam_code}/candidates/import``  multipart ``file``
+        (CSV, UTF-8 or GBK) -> ImportReport
+    ``POST /api/sittings/{sitting_id}/assign``  AssignRequest -> AssignReport
+    ``GET  /api/exams/{exam_code}/results``  -> list[ResultRow]
+    ``GET  /api/exams/{exam_code}/export.csv?reason=...``  UTF-8 with BOM
+    ``GET  /api/exams/{exam_code}/export.xlsx?reason=...``
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+
+class SeatState(str, enum.Enum):
+    """Where a candidate at a seat is in the exam, as the proctor sees it."""
+
+    NOT_LOGGED_IN = "not_logged_in"  # assigned, nobody has logged in yet
+    LOGGED_IN = "logged_in"  # ticket accepted, photo and name confirmed
+    DEVICE_CHECK = "device_check"  # testing headset and microphone
+    WAITING = "waiting"  # device check passed, waiting for room start
+    IN_EXAM = "in_exam"  # items running on the system's clock
+    UPLOADING = "uploading"  # all items done, answers still uploading
+    FINISHED = "finished"  # every answer confirmed by the server
+    ABSENT = "absent"  # marked absent by the proctor (缺考)
+    ABNORMAL = "abnormal"  # trouble reported by the seat or the proctor
+
+
+class SittingState(str, enum.Enum):
+    """The life of one timed session of a room (场次)."""
+
+    SCHEDULED = "scheduled"  # seats may log in and check devices
+    STARTED = "started"  # the proctor gave the room start (统一开考)
+    ENDED = "ended"  # the proctor gave the room end (统一结束)
+
+
+class ItemKind(str, enum.Enum):
+    """Item types of the listening-and-speaking paper."""
+
+    LISTEN_CHOOSE = "listen_choose"  # 听后选择: answered by choosing
+    READ_ALOUD = "read_aloud"  # 朗读短文
+    SITUATIONAL = "situational"  # 情景问答
+    TOPIC_TALK = "topic_talk"  # 话题简述
+
+
+SPOKEN_KINDS = frozenset(
+    {ItemKind.READ_ALOUD, ItemKind.SITUATIONAL, ItemKind.TOPIC_TALK}
+)
+
+
+@dataclass
+class SeatLoginRequest:
+    room_code: str
+    seat_code: str
+    ticket_number: str
+
+
+@dataclass
+class CandidateCard:
+    """What the seat shows a candidate to confirm: ticket, name, school."""
+
+    ticket_number: str
+    name: str
+    school: str
+
+
+@dataclass
+class SittingInfo:
+    sitting_id: int
+    code: str
+    room_code: str
+    state: SittingState
+    paper_id: int
+    started_at: str | None = None  # ISO 8601, UTC
+    ended_at: str | None = None
+
+
+@dataclass
+class SeatLogin:
+    token: str
+    candidate: CandidateCard
+    sitting: SittingInfo
+    seat_code: str
+    answered_item_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ItemOut:
+    item_id: int
+    position: int  # 1-based order on the paper
+    kind: ItemKind
+    title: str
+    instructions: str
+    prompt_text: str  # shown on screen: passage, question or topic
+    options: list[str]  # choice labels for listen_choose, else empty
+    prompt_audio_sha256: str | None
+    prep_s: float
+    answer_s: float
+    points: float
+
+
+@dataclass
+class PaperOut:
+    paper_id: int
+    code: str
+    title: str
+    items: list[ItemOut]
+
+
+@dataclass
+class SeatStateReport:
+    state: SeatState
+    detail: str = ""
+
+
+@dataclass
+class SeatStatus:
+    seat_code: str
+    seat_state: SeatState
+    sitting_state: SittingState
+    answered_item_ids: list[int]
+    server_time: str  # ISO 8601, UTC
+
+
+@dataclass
+class ChoiceAnswer:
+    choice: str
+
+
+@dataclass
+class UploadReceipt:
+    item_id: int
+    sha256: str
+    duplicate: bool  # True when the server already held this very answer
+    received_at: str  # ISO 8601, UTC, of the first time it was stored
+
+
+@dataclass
+class SeatBoardRow:
+    seat_code: str
+    is_spare: bool
+    state: SeatState | None  # None: no candidate assigned to the seat
+    ticket_number: str | None
+    candidate_name: str | None
+    answered: int
+    total_items: int
+    points: float | None  # total points once every item is scored
+    max_points: float
+
+
+@dataclass
+class RoomBoard:
+    room_code: str
+    sitting: SittingInfo | None
+    seats: list[SeatBoardRow]
+
+
+@dataclass
+class ProctorAction:
+    reason: str = ""
+
+
+@dataclass
+class RowError:
+    line: int  # 1-based line of the CSV file, the header being line 1
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    created: int
+    updated: int
+    errors: list[RowError]
+
+
+@dataclass
+class AssignRequest:
+    """Tickets in seat order; empty means every unseated candidate, by ticket."""
+
+    ticket_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SeatAssignment:
+    ticket_number: str
+    seat_code: str
+
+
+@dataclass
+class AssignReport:
+    assignments: list[SeatAssignment]
+
+
+@dataclass
+class ItemResult:
+    position: int
+    kind: ItemKind
+    points: float | None  # None until scored
+    max_points: float
+    score: float | None  # the scorer's 0-100 before conversion to points
+
+
+@dataclass
+class ResultRow:
+    ticket_number: str
+    name: str
+    sex: str  # "male" or "female"
+    school: str
+    status: str  # normal, absent, misconduct, re-sit, exempt
+    items: list[ItemResult]
+    total: float | None  # None until every item is scored
+
+
+T = TypeVar("T")
+
+
+def to_json(value: Any) -> Any:
+    """Return ``value`` (a data class, enum, list or scalar) as JSON data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    return value
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """Build a ``cls`` instance from JSON data, checking names and kinds.
+
+    Raises
+    ------
+    ValueError
+        When a required field is missing or a value has the wrong kind.
+    """
+    return typing.cast(T, _decode(cls, data, cls.__name__))
+
+
+def _decode(tp: Any, data: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(tp)
+        if data is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _decode(option, data, where)
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError("; ".join(errors))
+    if origin is list:
+        if not isinstance(data, list):
+            raise ValueError(f"{where}: expected a list, got {type(data).__name__}")
+        (inner,) = typing.get_args(tp)
+        return [_decode(inner, v, f"{where}[{i}]") for i, v in enumerate(data)]
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
+        _, inner = typing.get_args(tp)
+        return {k: _decode(inner, v, f"{where}.{k}") for k, v in data.items()}
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
+        hints = typing.get_type_hints(tp)
+        kwargs = {}
+        for f in dataclasses.fields(tp):
+            if f.name in data:
+                kwargs[f.name] = _decode(
+                    hints[f.name], data[f.name], f"{where}.{f.name}"
+                )
+            elif (
+                f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING
+            ):
+                raise ValueError(f"{where}: the field {f.name!r} is missing")
+        return tp(**kwargs)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(data)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {data!r} is not a {tp.__name__}") from exc
+    if tp is float and isinstance(data, int | float) and not isinstance(data, bool):
+        return float(data)
+    if tp is Any:
+        return data
+    if (
+        isinstance(tp, type)
+        and isinstance(data, tp)
+        and not isinstance(data, bool)
+        or (tp is bool and isinstance(data, bool))
+    ):
+        return data
+    raise ValueError(f"{where}: expected {getattr(tp, '__name__', tp)}, got {data!r}")

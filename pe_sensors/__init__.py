@@ -1,0 +1,1 @@
+"""Judging PE events from video and reading PE measuring devices."""

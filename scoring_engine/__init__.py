@@ -1,0 +1,2 @@
+"""Speech scoring for the oral English exam: alignment, pronunciation,
+fluency, prosody, completeness and content, on the CPU."""

@@ -1,0 +1,14 @@
+"""The root of the platform's exceptions.
+
+Every package raises subclasses of :class:`PlatformError`, so a caller (the
+server, a CLI) can tell the platform's own, explained failures from bugs.
+Messages name the input, the bad value, the limit and what to do.
+"""
+
+
+class PlatformError(Exception):
+    """An input or a state the platform refuses, with a reason for a person."""
+
+
+class StandardsError(PlatformError):
+    """A standards table or a lookup in one is invalid."""
