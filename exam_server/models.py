@@ -36,12 +36,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class ExamKind(str, enum.Enum):
+class ExamKind(enum.StrEnum):
     ORAL = "oral"  # 人机对话听说考试
     PE = "pe"  # 体育中考
 
 
-class CandidateStatus(str, enum.Enum):
+class CandidateStatus(enum.StrEnum):
     """A candidate's standing in an exam, as exports report it."""
 
     NORMAL = "normal"
@@ -51,7 +51,7 @@ class CandidateStatus(str, enum.Enum):
     EXEMPT = "exempt"  # 免考
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     QUEUED = "queued"  # waiting for a worker
     RUNNING = "running"  # a worker took it; back to queued if it dies
     DONE = "done"  # a score row exists for the response

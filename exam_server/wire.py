@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 
-class SeatState(str, enum.Enum):
+class SeatState(enum.StrEnum):
     """Where a candidate at a seat is in the exam, as the proctor sees it."""
 
     NOT_LOGGED_IN = "not_logged_in"  # assigned, nobody has logged in yet
@@ -56,7 +56,7 @@ class SeatState(str, enum.Enum):
     ABNORMAL = "abnormal"  # trouble reported by the seat or the proctor
 
 
-class SittingState(str, enum.Enum):
+class SittingState(enum.StrEnum):
     """The life of one timed session of a room (场次)."""
 
     SCHEDULED = "scheduled"  # seats may log in and check devices
@@ -64,7 +64,7 @@ class SittingState(str, enum.Enum):
     ENDED = "ended"  # the proctor gave the room end (统一结束)
 
 
-class ItemKind(str, enum.Enum):
+class ItemKind(enum.StrEnum):
     """Item types of the listening-and-speaking paper."""
 
     LISTEN_CHOOSE = "listen_choose"  # 听后选择: answered by choosing
