@@ -12,3 +12,23 @@ class PlatformError(Exception):
 
 class StandardsError(PlatformError):
     """A standards table or a lookup in one is invalid."""
+
+
+class UnknownItemError(StandardsError):
+    """An item name that no standards table knows."""
+
+
+class ItemNotApplicableError(StandardsError):
+    """An item that the standard does not test for this sex (or grade)."""
+
+
+class GradeError(StandardsError):
+    """A grade (or sex) outside what the standards tables cover."""
+
+
+class ResultOutOfRangeError(StandardsError):
+    """A measured result no table can score: negative, absurd or malformed."""
+
+
+class TableError(StandardsError):
+    """A standards table or exam configuration that is inconsistent."""
