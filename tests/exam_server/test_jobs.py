@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.db import make_engine, make_session_factory, upgrade_database
@@ -41,10 +41,14 @@ class ExamFixture:
     """A one-candidate exam with a listen-and-choose and a read-aloud item."""
 
     settings: Settings
+    engine: Engine
     factory: sessionmaker[Session]
     attempt_id: int
     choose_item_id: int
     read_item_id: int
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
@@ -59,7 +63,8 @@ def seed_exam(settings: Settings) -> ExamFixture:
     """Create the schema and a minimal exam in ``settings``' database."""
     settings.ensure_dirs()
     upgrade_database(settings.database_url)
-    factory = make_session_factory(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
     with factory() as session, session.begin():
         exam = Exam(code="T2027", name="test exam", year=2027)
         paper = Paper(exam=exam, code="P1", title="test paper")
@@ -101,7 +106,7 @@ def seed_exam(settings: Settings) -> ExamFixture:
         session.add_all([choose, read, attempt])
         session.flush()
         ids = (attempt.id, choose.id, read.id)
-    return ExamFixture(settings, factory, *ids)
+    return ExamFixture(settings, engine, factory, *ids)
 
 
 def add_job(
@@ -156,8 +161,10 @@ def scores_of(exam: ExamFixture, job_id: int) -> list[Score]:
 
 
 @pytest.fixture
-def exam(tmp_path: Path) -> ExamFixture:
-    return seed_exam(make_settings(tmp_path))
+def exam(tmp_path: Path) -> Iterator[ExamFixture]:
+    fixture = seed_exam(make_settings(tmp_path))
+    yield fixture
+    fixture.close()
 
 
 @pytest.fixture
