@@ -1,0 +1,196 @@
+"""The background uploader: journaled answers to the server, until confirmed.
+
+One thread takes the answers the journal holds as pending and uploads them
+in item order. An answer counts as delivered only when the server's receipt
+names the same SHA-256 that the journal holds. While the server cannot be
+reached (or answers with a passing error: 5xx, 408, 429) the uploader waits
+and tries again, the wait doubling from ``backoff_s`` up to
+``max_backoff_s``; it never gives up on such failures, so a room server that
+restarts does not lose an answer. A refusal (any other 4xx, 409 and 422
+among them) is final: it is written into the journal and reported, and the
+seat shows itself abnormal for a proctor to handle.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from exam_client.api import ServerClient
+from exam_client.errors import BadReply, ServerRefused, ServerUnreachable
+from exam_client.journal import Journal, StoredAnswer, file_sha256
+from exam_server.wire import UploadReceipt
+
+logger = logging.getLogger(__name__)
+
+# Statuses that say "try again later" rather than "this answer is wrong".
+RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+@dataclass
+class UploadListener:
+    """Callbacks of the uploader, called on its own thread."""
+
+    confirmed: Callable[[StoredAnswer, UploadReceipt], None] = lambda a, r: None
+    refused: Callable[[StoredAnswer, str], None] = lambda a, why: None
+    retrying: Callable[[StoredAnswer, str, float], None] = lambda a, why, s: None
+
+
+@dataclass
+class _Backoff:
+    first_s: float
+    max_s: float
+    current_s: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.current_s = self.first_s
+
+    def next_wait(self) -> float:
+        wait = self.current_s
+        self.current_s = min(self.current_s * 2, self.max_s)
+        return wait
+
+    def reset(self) -> None:
+        self.current_s = self.first_s
+
+
+class Uploader:
+    """Uploads a journal's pending answers on a background thread.
+
+    Parameters
+    ----------
+    journal : Journal
+        Where the answers and their upload state live.
+    client : ServerClient
+        A client with the seat token set, used by this thread only.
+    listener : UploadListener or None
+        Told about every receipt, refusal and retry.
+    backoff_s, max_backoff_s : float
+        The first and the longest wait between attempts, in seconds.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        client: ServerClient,
+        *,
+        listener: UploadListener | None = None,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self.journal = journal
+        self.client = client
+        self.listener = listener or UploadListener()
+        self._backoff = _Backoff(first_s=backoff_s, max_s=max_backoff_s)
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._thread = threading.Thread(
+            target=self._run, name="answer-uploader", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look at the journal now (a new answer was stored)."""
+        with self._idle:
+            self._busy = True
+        self._wake.set()
+
+    def stop(self, *, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def wait_idle(self, *, timeout_s: float | None = None) -> bool:
+        """Wait until no answer is pending; return False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(
+                lambda: not self._busy and not self.journal.pending_uploads(),
+                timeout=timeout_s,
+            )
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            with self._idle:
+                self._busy = True
+            pending = self.journal.pending_uploads()
+            failed_wait = None
+            for stored in pending:
+                if self._stopping.is_set():
+                    return
+                failed_wait = self._deliver(stored)
+                if failed_wait is not None:
+                    break
+            if failed_wait is not None:
+                self._wake.wait(failed_wait)
+                continue
+            with self._idle:
+                self._busy = False
+                self._idle.notify_all()
+            self._wake.wait()
+
+    def _deliver(self, stored: StoredAnswer) -> float | None:
+        """Upload one answer; return the wait before a retry, or None."""
+        if stored.path is not None and file_sha256(stored.path) != stored.sha256:
+            self._refuse(stored, 0, "the file on disk no longer matches its hash")
+            return None
+        try:
+            receipt = self._send(stored)
+        except ServerUnreachable as exc:
+            return self._retry(stored, str(exc))
+        except ServerRefused as exc:
+            if exc.status >= 500 or exc.status in RETRY_STATUSES:
+                return self._retry(stored, str(exc))
+            self._refuse(stored, exc.status, exc.message)
+            return None
+        except BadReply as exc:
+            return self._retry(stored, str(exc))
+        if receipt.sha256 != stored.sha256 or receipt.item_id != stored.item_id:
+            self._refuse(
+                stored,
+                200,
+                f"the server confirmed item {receipt.item_id} with SHA-256 "
+                f"{receipt.sha256[:12]}, not item {stored.item_id} with "
+                f"{stored.sha256[:12]}",
+            )
+            return None
+        self.journal.confirm_upload(stored.item_id, receipt)
+        self._backoff.reset()
+        logger.info(
+            "item %s confirmed by the server (sha256 %s%s)",
+            stored.position,
+            receipt.sha256[:12],
+            ", already held" if receipt.duplicate else "",
+        )
+        self.listener.confirmed(stored, receipt)
+        return None
+
+    def _send(self, stored: StoredAnswer) -> UploadReceipt:
+        if stored.path is not None:
+            return self.client.upload_audio(stored.item_id, stored.path, stored.sha256)
+        if stored.choice is None:
+            raise BadReply(f"item {stored.item_id}: a journaled answer has no content")
+        return self.client.upload_choice(stored.item_id, stored.choice)
+
+    def _retry(self, stored: StoredAnswer, why: str) -> float:
+        wait_s = self._backoff.next_wait()
+        logger.warning(
+            "upload of item %s failed, retrying in %.1f s: %s",
+            stored.position,
+            wait_s,
+            why,
+        )
+        self.listener.retrying(stored, why, wait_s)
+        return wait_s
+
+    def _refuse(self, stored: StoredAnswer, status: int, reason: str) -> None:
+        self.journal.record_refusal(stored.item_id, status=status, reason=reason)
+        logger.error("upload of item %s refused: %s", stored.position, reason)
+        self.listener.refused(stored, reason)
