@@ -1,0 +1,1 @@
+"""The PyQt6 seat window, its worker thread and its autopilot."""
