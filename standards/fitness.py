@@ -337,6 +337,9 @@ class BonusRow:
 
 TableRow = ThresholdRow | BmiRow | BonusRow
 
+RawResult = float | int | str | Decimal
+"""A result as measured: a number in the table's unit, or a run as m'ss"."""
+
 
 @dataclass(frozen=True)
 class FitnessStandard:
@@ -1105,7 +1108,7 @@ def _raw_value(
 
 
 def total_score(
-    results: Mapping[Item | str, float | int | str | Decimal],
+    results: Mapping[str, RawResult],
     *,
     grade: int | str,
     sex: Sex | str,
