@@ -21,6 +21,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -32,7 +33,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Named constraints, so that later migrations (SQLite copies a table to alter
+# it) can refer to a constraint by a name that is the same on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
@@ -240,7 +252,7 @@ class Score(Base):
     __tablename__ = "scores"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"))
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
     scorer: Mapped[str] = mapped_column(String(64))  # name/version
     score: Mapped[float | None] = mapped_column(Float)  # 0-100
     points: Mapped[float] = mapped_column(Float)

@@ -8,6 +8,9 @@ FastAPI, SQLAlchemy or Qt.
 Routes (all JSON unless said otherwise; errors are ``{"detail": "..."}``
 with a sentence for a person):
 
+Anyone
+    ``GET  /api/health``                     -> Health
+
 Seat program, ``Authorization: Bearer <seat token>`` after login
     ``POST /api/seat/login``                 SeatLoginRequest -> SeatLogin
     ``GET  /api/seat/paper``                 -> PaperOut
@@ -22,6 +25,9 @@ Proctor page, ``Authorization: Bearer <room proctor key>``
     ``GET  /api/rooms/{room_code}/board``    -> RoomBoard
     ``POST /api/sittings/{sitting_id}/start``  ProctorAction -> SittingInfo
     ``POST /api/sittings/{sitting_id}/end``    ProctorAction -> SittingInfo
+    ``POST /api/sittings/{sitting_id}/seats/{seat_code}/mark``
+        SeatMarkRequest -> SeatBoardRow
+    ``POST /api/sittings/{sitting_id}/move``   MoveRequest -> SeatBoardRow
 
 Exam office, ``Authorization: Bearer <admin token>``
     ``POST /api/exams/{exam_code}/candidates/import``  multipart ``file``
@@ -76,6 +82,12 @@ class ItemKind(enum.StrEnum):
 SPOKEN_KINDS = frozenset(
     {ItemKind.READ_ALOUD, ItemKind.SITUATIONAL, ItemKind.TOPIC_TALK}
 )
+
+
+@dataclass
+class Health:
+    status: str  # "ok"
+    server_time: str  # ISO 8601, UTC
 
 
 @dataclass
@@ -188,6 +200,23 @@ class RoomBoard:
 @dataclass
 class ProctorAction:
     reason: str = ""
+
+
+@dataclass
+class SeatMarkRequest:
+    """The proctor marks the candidate at a seat absent (缺考) or abnormal."""
+
+    status: SeatState  # only ABSENT or ABNORMAL
+    reason: str
+
+
+@dataclass
+class MoveRequest:
+    """The proctor moves a candidate to a free spare seat; answers stay."""
+
+    ticket_number: str
+    to_seat: str
+    reason: str
 
 
 @dataclass
@@ -311,7 +340,7 @@ def _decode(tp: Any, data: Any, where: str) -> Any:
                 and f.default_factory is dataclasses.MISSING
             ):
                 raise ValueError(f"{where}: the field {f.name!r} is missing")
-        return tp(**kwargs)
+        return typing.cast(Any, tp)(**kwargs)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(data)
