@@ -1,0 +1,288 @@
+"""Measurements of a read-aloud response: pronunciation, fluency, prosody.
+
+Pronunciation is the goodness of pronunciation (GOP) of each phone: the
+forced alignment's acoustic log-likelihood per frame minus the free phone
+loop's over the same frames (Witt and Young, "Phone-level pronunciation
+scoring and assessment for interactive language learning", Speech
+Communication 30, 2000). It is near zero when the expected phone is what the
+recogniser hears best, and strongly negative when another phone fits better.
+
+Fluency follows the temporal measures of second-language speech (speech
+rate, articulation rate, pauses, mean length of run; Cucchiarini, Strik and
+Boves, JASA 107, 2000). Prosody is the spread of pitch over the vowels and of
+loudness over speech, and the rhythm of vowel durations (normalised pairwise
+variability index, Grabe and Low 2002).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import librosa
+import numpy as np
+
+from scoring_engine import sphinx
+from scoring_engine.audio import SR, to_pcm16
+
+logger = logging.getLogger(__name__)
+
+HOP_LENGTH = SR // sphinx.FRAME_RATE
+"""Samples per 10 ms analysis frame, the acoustic model's frame shift."""
+
+GOP_FLOOR = -200.0
+"""Lowest GOP kept per phone, so one wild frame cannot dominate a mean."""
+
+BAD_PHONE_GOP = -40.0
+"""GOP below which a phone counts as mispronounced for the features."""
+
+BAD_WORD_GOP = -30.0
+"""Word GOP (mean over its phones) below which a word counts as poor."""
+
+PAUSE_S = 0.15
+"""Shortest silence between words counted as a pause, in seconds."""
+
+LONG_PAUSE_S = 0.5
+"""Pauses longer than this inside the sentence count as long pauses."""
+
+MIN_PHONE_FRAMES = 3
+"""Frames a phone needs in the 3-state model: a shorter word was squeezed."""
+
+FMIN = 70.0
+FMAX = 400.0
+"""Pitch search range in Hz, covering children's and adults' speech."""
+
+VOWELS = frozenset(
+    [
+        "AA",
+        "AE",
+        "AH",
+        "AO",
+        "AW",
+        "AY",
+        "EH",
+        "ER",
+        "EY",
+        "IH",
+        "IY",
+        "OW",
+        "OY",
+        "UH",
+        "UW",
+    ]
+)
+
+FEATURE_NAMES = (
+    "gop_mean",
+    "gop_frame_mean",
+    "gop_p10",
+    "frac_bad_phones",
+    "word_gop_min",
+    "frac_bad_words",
+    "frac_words_ok",
+    "speech_rate",
+    "articulation_rate",
+    "n_pauses_per_word",
+    "pause_frac",
+    "n_long_pauses",
+    "mean_length_of_run",
+    "word_duration_cv",
+    "vowel_npvi",
+    "f0_range_st",
+    "f0_std_st",
+    "energy_std_db",
+    "log_duration_s",
+)
+"""Order of the feature vector given to the calibrated linear models."""
+
+
+@dataclass(frozen=True)
+class PhoneAnalysis:
+    """One aligned phone: times in frames and its GOP."""
+
+    phone: str
+    start: int
+    duration: int
+    gop: float
+
+
+@dataclass(frozen=True)
+class WordAnalysis:
+    """One word of the reference text as aligned in the audio."""
+
+    text: str
+    start: int
+    duration: int
+    phones: list[PhoneAnalysis]
+    gop: float
+    gop_min: float
+    squeezed: bool
+
+    @property
+    def evident(self) -> bool:
+        """Whether the audio gives reasonable acoustic evidence of the word."""
+        return not self.squeezed and self.gop >= 2 * BAD_WORD_GOP
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything measured on one response."""
+
+    words: list[WordAnalysis]
+    pauses_s: list[float]
+    features: dict[str, float] = field(default_factory=dict)
+
+    def vector(self) -> np.ndarray:
+        """Features in :data:`FEATURE_NAMES` order, shape (n_features,)."""
+        return np.array([self.features[name] for name in FEATURE_NAMES])
+
+
+def analyse_read_aloud(y: np.ndarray, words: list[str]) -> Analysis:
+    """Align ``words`` to ``y`` and measure the response.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,), float32
+        Speech at 16 kHz.
+    words : list of str
+        Normalised reference words, each known to the dictionary or to
+        espeak-ng.
+
+    Returns
+    -------
+    Analysis
+        Per-word GOP and timing, inner pauses and the feature dictionary.
+    """
+    pcm = to_pcm16(y)
+
+    # Align the text and the free phone loop; subtract per frame.
+    forced = sphinx.align(pcm, words)
+    loop = sphinx.phone_loop(pcm)
+    loop_scores = np.zeros(forced.n_frames)
+    n = min(forced.n_frames, loop.frame_scores.size)
+    loop_scores[:n] = loop.frame_scores[:n]
+    gop_frames = forced.frame_scores - loop_scores
+
+    # Per phone and per word GOP, skipping the aligner's silences.
+    analysed = [
+        _word(entry, text, gop_frames)
+        for entry, text in zip(
+            [w for w in forced.words if w.name not in sphinx.SILENCE_WORDS],
+            words,
+            strict=True,
+        )
+    ]
+    pauses_s = _inner_pauses(analysed)
+    features = _pronunciation_features(analysed)
+    features.update(_fluency_features(analysed, pauses_s))
+    features.update(_prosody_features(y, analysed))
+    features["log_duration_s"] = float(np.log(y.size / SR))
+    return Analysis(analysed, pauses_s, features)
+
+
+def _word(entry: sphinx.AlignedWord, text: str, gop_frames: np.ndarray) -> WordAnalysis:
+    phones = []
+    for phone in entry.phones:
+        frames = gop_frames[phone.start : phone.start + phone.duration]
+        gop = float(frames.mean()) if frames.size else GOP_FLOOR
+        gop = float(np.clip(gop, GOP_FLOOR, 0.0))
+        phones.append(PhoneAnalysis(phone.name, phone.start, phone.duration, gop))
+    gops = [p.gop for p in phones] or [GOP_FLOOR]
+    squeezed = entry.duration <= MIN_PHONE_FRAMES * len(phones) + 1
+    return WordAnalysis(
+        text,
+        entry.start,
+        entry.duration,
+        phones,
+        float(np.mean(gops)),
+        float(np.min(gops)),
+        squeezed,
+    )
+
+
+def _inner_pauses(words: list[WordAnalysis]) -> list[float]:
+    """Silences between consecutive words, in seconds (0 when adjacent)."""
+    gaps = []
+    for before, after in zip(words, words[1:], strict=False):
+        gap = after.start - (before.start + before.duration)
+        gaps.append(max(gap, 0) / sphinx.FRAME_RATE)
+    return gaps
+
+
+def _pronunciation_features(words: list[WordAnalysis]) -> dict[str, float]:
+    phones = [p for w in words for p in w.phones]
+    gops = np.array([p.gop for p in phones])
+    frames = np.array([p.duration for p in phones], dtype=float)
+    word_gops = np.array([w.gop for w in words])
+    return {
+        "gop_mean": float(gops.mean()),
+        "gop_frame_mean": float(np.average(gops, weights=np.maximum(frames, 1))),
+        "gop_p10": float(np.percentile(gops, 10)),
+        "frac_bad_phones": float(np.mean(gops < BAD_PHONE_GOP)),
+        "word_gop_min": float(word_gops.min()),
+        "frac_bad_words": float(np.mean(word_gops < BAD_WORD_GOP)),
+        "frac_words_ok": float(np.mean([w.evident for w in words])),
+    }
+
+
+def _fluency_features(
+    words: list[WordAnalysis], pauses_s: list[float]
+) -> dict[str, float]:
+    span_s = (words[-1].start + words[-1].duration - words[0].start) / 100
+    span_s = max(span_s, 0.01)
+    pauses = np.array(pauses_s)
+    counted = pauses[pauses >= PAUSE_S] if pauses.size else pauses
+    pause_total_s = float(counted.sum()) if counted.size else 0.0
+    n_phones = sum(len(w.phones) for w in words)
+    n_syllables = sum(1 for w in words for p in w.phones if p.phone in VOWELS)
+    runs = np.split(np.arange(len(words)), np.flatnonzero(pauses >= PAUSE_S) + 1)
+    durations = np.array([w.duration / max(len(w.phones), 1) for w in words])
+    return {
+        "speech_rate": max(n_syllables, 1) / span_s,
+        "articulation_rate": n_phones / max(span_s - pause_total_s, 0.01),
+        "n_pauses_per_word": counted.size / len(words),
+        "pause_frac": pause_total_s / span_s,
+        "n_long_pauses": float(np.sum(pauses > LONG_PAUSE_S)),
+        "mean_length_of_run": float(np.mean([len(run) for run in runs])),
+        "word_duration_cv": float(durations.std() / max(durations.mean(), 1e-6)),
+    }
+
+
+def _prosody_features(y: np.ndarray, words: list[WordAnalysis]) -> dict[str, float]:
+    vowels = [p for w in words for p in w.phones if p.phone in VOWELS]
+
+    # Pitch on a 20 ms hop, read at the middle of each vowel.
+    hop = 2 * HOP_LENGTH
+    f0 = librosa.yin(y, fmin=FMIN, fmax=FMAX, sr=SR, frame_length=1024, hop_length=hop)
+    vowel_f0 = []
+    for vowel in vowels:
+        lo = vowel.start // 2
+        hi = max((vowel.start + vowel.duration) // 2, lo + 1)
+        values = f0[lo:hi]
+        values = values[(values > FMIN * 1.05) & (values < FMAX * 0.95)]
+        if values.size:
+            vowel_f0.append(float(np.median(values)))
+    semitones = 12 * np.log2(np.array(vowel_f0) / 100.0) if vowel_f0 else np.zeros(1)
+
+    # Loudness over the words, in dB.
+    rms = librosa.feature.rms(y=y, frame_length=400, hop_length=HOP_LENGTH)[0]
+    db = 20 * np.log10(np.maximum(rms, 1e-5))
+    in_words = np.concatenate(
+        [db[w.start : w.start + w.duration] for w in words] or [db]
+    )
+
+    # Rhythm: normalised pairwise variability of vowel durations.
+    dur = np.array([v.duration for v in vowels], dtype=float)
+    if dur.size >= 2:
+        pairs = np.abs(np.diff(dur)) / ((dur[1:] + dur[:-1]) / 2)
+        npvi = float(100 * pairs.mean())
+    else:
+        npvi = 0.0
+    return {
+        "vowel_npvi": npvi,
+        "f0_range_st": float(
+            np.percentile(semitones, 90) - np.percentile(semitones, 10)
+        ),
+        "f0_std_st": float(semitones.std()),
+        "energy_std_db": float(in_words.std()) if in_words.size else 0.0,
+    }

@@ -1,0 +1,1 @@
+"""Calibrated parameters of the scorers, shipped as package data (JSON)."""
