@@ -337,8 +337,20 @@ class BonusRow:
 
 TableRow = ThresholdRow | BmiRow | BonusRow
 
-RawResult = float | int | str | Decimal
-"""A result as measured: a number in the table's unit, or a run as m'ss"."""
+
+@dataclass(frozen=True)
+class BodySize:
+    """Standing height and body weight, from which the BMI is computed."""
+
+    height_cm: float
+    weight_kg: float
+
+
+Measured = float | int | str | Decimal
+"""A number in the table's unit, or a run time as m'ss"."""
+
+RawResult = Measured | BodySize
+"""A result as measured; BMI also as a :class:`BodySize`."""
 
 
 @dataclass(frozen=True)
@@ -847,7 +859,7 @@ def parse_time(text: str) -> Decimal:
     return value
 
 
-def _as_decimal(item: Item, value: float | int | str | Decimal) -> Decimal:
+def _as_decimal(item: Item, value: Measured) -> Decimal:
     """Return a raw result as a finite Decimal, parsing m'ss\" for runs."""
     if isinstance(value, bool):
         raise ResultOutOfRangeError(f"{item} result {value!r} is not a number")
@@ -886,7 +898,7 @@ def _check_plausible(what: str, number: Decimal, limits: Plausible) -> None:
         )
 
 
-def round_result(item: Item | str, value: float | int | str | Decimal) -> Decimal:
+def round_result(item: Item | str, value: Measured) -> Decimal:
     """Return a raw result recorded as the test rules say (see :data:`ROUNDING`).
 
     Parameters
@@ -1000,7 +1012,7 @@ def points(
     *,
     grade: int | str,
     sex: Sex | str,
-    value: float | int | str | Decimal | None = None,
+    value: RawResult | None = None,
     height_cm: float | None = None,
     weight_kg: float | None = None,
     standard: FitnessStandard | None = None,
@@ -1015,10 +1027,10 @@ def points(
         7, 8 or 9 (初一, 初二, 初三).
     sex : Sex or str
         ``"male"`` or ``"female"``.
-    value : float, int, str or Decimal, optional
+    value : float, int, str, Decimal or BodySize, optional
         The raw result in the table's unit: kg/m2, ml, s, cm, repetitions;
-        runs also as ``m'ss"``. For BMI give either ``value`` or both
-        ``height_cm`` and ``weight_kg``.
+        runs also as ``m'ss"``. For BMI give either ``value`` (kg/m2 or a
+        :class:`BodySize`) or both ``height_cm`` and ``weight_kg``.
     height_cm, weight_kg : float, optional
         Body size, for BMI only.
     standard : FitnessStandard, optional
@@ -1083,12 +1095,18 @@ def points(
 
 def _raw_value(
     item: Item,
-    value: float | int | str | Decimal | None,
+    value: RawResult | None,
     *,
     height_cm: float | None,
     weight_kg: float | None,
-) -> float | int | str | Decimal:
+) -> Measured:
     """Return the one raw result to score, from ``value`` or from body size."""
+    if isinstance(value, BodySize):
+        if item is not Item.BMI:
+            raise ResultOutOfRangeError(
+                f"a body size applies to bmi only, not to {item}; pass the result"
+            )
+        height_cm, weight_kg, value = value.height_cm, value.weight_kg, None
     body_size = height_cm is not None or weight_kg is not None
     if item is Item.BMI and body_size:
         if value is not None or height_cm is None or weight_kg is None:
@@ -1120,7 +1138,8 @@ def total_score(
     ----------
     results : mapping of item to raw result
         Exactly the seven items of :data:`ITEMS_BY_SEX` for ``sex``, each
-        with a raw result as :func:`points` takes it (BMI in kg/m2).
+        with a raw result as :func:`points` takes it (BMI in kg/m2 or as a
+        :class:`BodySize`).
     grade : int
         7, 8 or 9.
     sex : Sex or str

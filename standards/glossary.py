@@ -58,9 +58,10 @@ SEAT_STATES: Mapping[str, str] = MappingProxyType(
 
 CANDIDATE_STATUSES: Mapping[str, str] = MappingProxyType(
     {
+        "normal": "正常",
         "absent": "缺考",
         "misconduct": "违纪",
-        "re_sit": "补考",
+        "re-sit": "补考",
         "exempt": "免考",
     }
 )

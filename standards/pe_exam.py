@@ -329,7 +329,7 @@ def score_slot(
     slot_name: str,
     *,
     sex: Sex | str,
-    value: float | int | str | Decimal,
+    value: fitness.RawResult,
     standard: FitnessStandard | None = None,
 ) -> SlotScore:
     """Score a candidate's result on one slot of the exam."""

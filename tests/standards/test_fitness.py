@@ -128,6 +128,10 @@ def test_bmi_from_height_and_weight() -> None:
     # 70 kg at 160 cm is 27.3: obese, 60 points.
     obese = fitness.points("bmi", grade=8, sex="female", height_cm=160, weight_kg=70)
     assert obese.points == 60
+    size = fitness.BodySize(height_cm=160, weight_kg=70)
+    assert fitness.points("bmi", grade=8, sex="female", value=size) == obese
+    with pytest.raises(ResultOutOfRangeError, match="bmi only"):
+        fitness.points("run_50m", grade=8, sex="female", value=size)
     assert fitness.points("bmi", grade=8, sex="male", value=15.6).points == 80
     assert fitness.points("bmi", grade=8, sex="male", value=15.65).points == 100
 
@@ -194,6 +198,8 @@ GRADE_8_BOY: dict[str, fitness.RawResult] = {
 def test_total_score_weighs_the_items() -> None:
     total = fitness.total_score(GRADE_8_BOY, grade=8, sex="male")
     assert total.weighted == pytest.approx(77.2)
+    by_size = {**GRADE_8_BOY, "bmi": fitness.BodySize(height_cm=170, weight_kg=57.8)}
+    assert fitness.total_score(by_size, grade=8, sex="male") == total
     assert (total.bonus, total.total, total.band) == (0, total.weighted, Band.PASS)
     assert not total.provisional  # every grade-8 row used is agreed
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exam_server import wire
+from exam_server import models, wire
 from standards import fitness, glossary
 from standards.errors import StandardsError
 
@@ -27,7 +27,7 @@ from standards.errors import StandardsError
         ("absent", "缺考"),
         ("abnormal", "异常"),
         ("misconduct", "违纪"),
-        ("re_sit", "补考"),
+        ("re-sit", "补考"),
         ("exempt", "免考"),
         ("listen_choose", "听后选择"),
         ("read_aloud", "朗读短文"),
@@ -51,7 +51,14 @@ def test_an_identifier_in_two_groups_means_the_same_in_both() -> None:
 
 
 def test_every_enum_value_in_use_has_a_term() -> None:
-    enums = [fitness.Item, fitness.Band, fitness.Sex, wire.SeatState, wire.ItemKind]
+    enums = [
+        fitness.Item,
+        fitness.Band,
+        fitness.Sex,
+        wire.SeatState,
+        wire.ItemKind,
+        models.CandidateStatus,
+    ]
     for kind in enums:
         for member in kind:
             assert glossary.zh(member), member
