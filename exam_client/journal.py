@@ -148,8 +148,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def choice_sha256(choice: str) -> str:
-    """The SHA-256 of a chosen option, as its UTF-8 text."""
-    return sha256_hex(choice.encode("utf-8"))
+    """The SHA-256 of a chosen option's letter (``A``...), as ASCII text."""
+    return sha256_hex(choice.encode("ascii"))
 
 
 def file_sha256(path: Path) -> str:

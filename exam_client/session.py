@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import string
 import threading
 import time
 from dataclasses import dataclass
@@ -167,6 +168,11 @@ class SeatConfig:
     poll_s: float = POLL_S
     backoff_s: float = 0.5
     max_backoff_s: float = 5.0
+
+
+def option_letters(item: ItemOut) -> list[str]:
+    """The letters naming an item's options in order: A, B, C, ..."""
+    return list(string.ascii_uppercase[: len(item.options)])
 
 
 def check_ticket_entries(first: str, second: str) -> str:
@@ -486,21 +492,27 @@ class SeatSession:
         self.listener.answer_stored(item, stored)
         self._current = None
 
-    def choose(self, option: str) -> None:
-        """The candidate picked ``option`` (thread-safe; may change it again)."""
+    def choose(self, letter: str) -> None:
+        """The candidate picked option ``letter`` (A, B, ...); thread-safe.
+
+        The choice may change until the answer time ends or the candidate
+        finishes the answer.
+        """
         item = self._current
         if item is None or item.kind is not ItemKind.LISTEN_CHOOSE:
             raise SessionError("choosing is possible only in a listen-and-choose item")
-        if option not in item.options:
+        letters = option_letters(item)
+        letter = letter.strip().upper()
+        if letter not in letters:
             raise SessionError(
-                f"{option!r} is not an option of item {item.position}; the options "
-                f"are {', '.join(item.options)}"
+                f"{letter!r} is not an option of item {item.position}; the options "
+                f"are {', '.join(letters)}"
             )
         with self._state_lock:
             if self._state not in (SessionState.PREPARING, SessionState.ANSWERING):
                 raise SessionError("choose after the question has been played")
-            self._choice = option
-        logger.info("item %s: option %s chosen", item.position, option)
+            self._choice = letter
+        logger.info("item %s: option %s chosen", item.position, letter)
 
     def finish_answer(self) -> None:
         """End the current answer early (thread-safe; ignored outside answers)."""

@@ -69,7 +69,7 @@ class AutopilotPlan:
         if not isinstance(raw_choices, dict):
             raise AutopilotError(f"{where}: choices must map positions to options")
         try:
-            choices = {int(k): str(v) for k, v in raw_choices.items()}
+            choices = {int(k): str(v).strip().upper() for k, v in raw_choices.items()}
         except ValueError as exc:
             raise AutopilotError(
                 f'{where}: choice keys must be item positions like "1" ({exc})'

@@ -28,7 +28,12 @@ from PyQt6.QtWidgets import (
 )
 
 from exam_client.errors import ClientError, EntryMismatch
-from exam_client.session import SeatSession, SessionState, check_ticket_entries
+from exam_client.session import (
+    SeatSession,
+    SessionState,
+    check_ticket_entries,
+    option_letters,
+)
 from exam_client.ui.worker import SessionSignals, SessionWorker
 from exam_server.wire import CandidateCard, ItemKind, ItemOut
 
@@ -218,24 +223,27 @@ class ItemPage(QWidget):
         self.instructions.setText(item.instructions)
         self.prompt_text.setText(item.prompt_text)
         self.message.setText("")
-        self._set_choices(item.options if item.kind is ItemKind.LISTEN_CHOOSE else [])
+        self._set_choices(item)
         self.level_meter.setVisible(item.kind is not ItemKind.LISTEN_CHOOSE)
         self.level_meter.setValue(LEVEL_FLOOR_DBFS)
         self.finish_button.setEnabled(False)
 
-    def _set_choices(self, options: list[str]) -> None:
+    def _set_choices(self, item: ItemOut) -> None:
         for button in self.choice_buttons.values():
             self.choice_group.removeButton(button)
             self.choice_row.removeWidget(button)
             button.deleteLater()
         self.choice_buttons = {}
-        for option in options:
-            button = QPushButton(option)
+        if item.kind is not ItemKind.LISTEN_CHOOSE:
+            return
+        for letter, option in zip(option_letters(item), item.options, strict=True):
+            button = QPushButton(f"{letter}. {option}")
+            button.setProperty("letter", letter)
             button.setCheckable(True)
             button.setEnabled(False)
             self.choice_group.addButton(button)
             self.choice_row.addWidget(button)
-            self.choice_buttons[option] = button
+            self.choice_buttons[letter] = button
 
     def show_phase(
         self, phase: SessionState, remaining_s: float, total_s: float
@@ -282,6 +290,7 @@ class SeatWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.session = session
+        self.worker = worker
         cfg = session.config
         self.setWindowTitle(
             f"英语听说考试 Oral English exam — {cfg.room_code} {cfg.seat_code}"
@@ -385,7 +394,7 @@ class SeatWindow(QMainWindow):
 
     def on_choice_clicked(self, button: QPushButton) -> None:
         try:
-            self.session.choose(button.text())
+            self.session.choose(str(button.property("letter")))
         except ClientError as exc:
             self.item_page.message.setText(str(exc))
 
