@@ -1,0 +1,1 @@
+"""Alembic migrations of the exam server (a package so wheels ship them)."""
