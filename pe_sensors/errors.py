@@ -1,14 +1,33 @@
-"""The exceptions of the PE sensing package.
+"""The exceptions of the PE sensors package.
 
-:class:`PeSensorsError` is the root of every failure this package explains;
-the device drivers add their own kinds below it.
+Every failure this package explains to a person is a :class:`PeSensorsError`,
+itself a :class:`standards.errors.PlatformError`. Device drivers and the video
+judges add their own subclasses here, all under this one root.
 """
+
+from __future__ import annotations
 
 from standards.errors import PlatformError
 
 
 class PeSensorsError(PlatformError):
-    """A PE measurement (video or device) the package refuses, with a reason."""
+    """A PE measurement that cannot be made, with the reason and the remedy."""
+
+
+class VideoError(PeSensorsError):
+    """A video file or camera that cannot be opened or decoded."""
+
+
+class PoseModelError(PeSensorsError):
+    """The pose model failed to load or to process a frame."""
+
+
+class CalibrationError(PeSensorsError):
+    """A mat calibration that is missing, malformed or degenerate."""
+
+
+class JudgeInputError(PeSensorsError):
+    """A landmark sequence or option a judge cannot work with."""
 
 
 class DeviceError(PeSensorsError):

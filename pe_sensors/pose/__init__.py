@@ -1,0 +1,1 @@
+"""Pose landmarks from video: model, smoothing, rope evidence, drawing."""

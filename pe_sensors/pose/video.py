@@ -1,0 +1,300 @@
+"""Landmarks from a video file or a camera, with mediapipe's BlazePose.
+
+One camera may watch several candidates side by side: the frame is then cut
+into equal vertical lanes, and each lane is given to its own pose tracker
+(BlazePose follows one person per image).
+
+OpenCV and mediapipe are imported here and nowhere outside ``pe_sensors``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from pe_sensors.errors import PoseModelError, VideoError
+from pe_sensors.pose.landmarks import N_LANDMARKS, FloatArray, Landmark, PoseSequence
+from pe_sensors.pose.rope import rope_evidence
+
+logger = logging.getLogger(__name__)
+
+# BlazePose "full" model, shipped inside the mediapipe wheel (no download).
+MODEL_COMPLEXITY = 1
+# Frame rate assumed when a container or camera reports none.
+FALLBACK_FPS = 30.0
+FEET = (
+    Landmark.LEFT_ANKLE,
+    Landmark.RIGHT_ANKLE,
+    Landmark.LEFT_HEEL,
+    Landmark.RIGHT_HEEL,
+    Landmark.LEFT_FOOT_INDEX,
+    Landmark.RIGHT_FOOT_INDEX,
+)
+
+Frame = NDArray[np.uint8]
+
+
+@dataclass
+class LaneTrack:
+    """What one lane's analysis produced."""
+
+    poses: PoseSequence
+    # Per analysed frame, see :func:`pe_sensors.pose.rope.rope_evidence`;
+    # None when the rope was not looked for.
+    rope_evidence: FloatArray | None
+    # Horizontal pixel offset of the lane in the full frame.
+    x_offset: int
+
+    @property
+    def frames_without_person(self) -> list[int]:
+        """Indices (into the analysed frames) where no person was found."""
+        return [int(i) for i in np.flatnonzero(~self.poses.present)]
+
+
+@dataclass
+class VideoAnalysis:
+    """Landmarks of every lane of a video, and where they came from."""
+
+    source: str
+    fps: float
+    stride: int
+    frame_indices: list[int]
+    lanes: list[LaneTrack] = field(default_factory=list)
+
+
+def open_capture(source: str | int) -> cv2.VideoCapture:
+    """Open a video file, or a camera given by its index.
+
+    Raises
+    ------
+    VideoError
+        If the file is missing or OpenCV cannot open it.
+    """
+    if isinstance(source, str) and not source.isdigit():
+        if not Path(source).is_file():
+            raise VideoError(
+                f"video file {source!r} does not exist; give the path of a "
+                "recorded attempt or a camera index such as 0"
+            )
+        capture = cv2.VideoCapture(source)
+    else:
+        capture = cv2.VideoCapture(int(source))
+    if not capture.isOpened():
+        raise VideoError(
+            f"OpenCV cannot open video source {source!r}; check the file's "
+            "format (H.264 MP4 works) or that the camera is connected"
+        )
+    return capture
+
+
+def iter_frames(
+    source: str | int, *, stride: int = 1, max_frames: int | None = None
+) -> Iterator[tuple[int, float, Frame]]:
+    """Yield (frame index, time in seconds, BGR image) of every ``stride``-th frame.
+
+    Time is ``index / fps`` from the container's frame rate, so that the
+    timestamps of a file do not depend on how fast it is decoded.
+    """
+    if stride < 1:
+        raise VideoError(f"stride {stride} is below 1; use 1 to analyse every frame")
+    capture = open_capture(source)
+    fps = capture.get(cv2.CAP_PROP_FPS) or FALLBACK_FPS
+    index = 0
+    try:
+        while max_frames is None or index < max_frames:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if index % stride == 0:
+                yield index, index / fps, np.asarray(frame, dtype=np.uint8)
+            index += 1
+    finally:
+        capture.release()
+
+
+def source_fps(source: str | int) -> float:
+    """Frame rate the container (or camera) reports, or the fallback."""
+    capture = open_capture(source)
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+    finally:
+        capture.release()
+    return fps if fps > 0 else FALLBACK_FPS
+
+
+class PoseTracker:
+    """A BlazePose tracker for one lane (one person), landmarks in pixels."""
+
+    def __init__(self) -> None:
+        try:
+            import mediapipe as mp
+
+            self._pose: Any = mp.solutions.pose.Pose(
+                model_complexity=MODEL_COMPLEXITY,
+                static_image_mode=False,
+                smooth_landmarks=False,
+            )
+        except (RuntimeError, OSError, ImportError) as exc:
+            raise PoseModelError(
+                f"the BlazePose model did not load ({exc}); reinstall "
+                "mediapipe==0.10.21, whose wheel ships the model"
+            ) from exc
+
+    def process(self, bgr: Frame) -> tuple[FloatArray, FloatArray]:
+        """Landmarks (33, 2) in pixels and visibility (33,) of one image.
+
+        Both are NaN / zero when no person is found.
+        """
+        height, width = bgr.shape[:2]
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        try:
+            result = self._pose.process(rgb)
+        except (RuntimeError, ValueError) as exc:
+            raise PoseModelError(
+                f"BlazePose failed on a {width}x{height} frame ({exc}); check "
+                "that frames are 8-bit colour images"
+            ) from exc
+        xy = np.full((N_LANDMARKS, 2), np.nan)
+        visibility = np.zeros(N_LANDMARKS)
+        if result.pose_landmarks is not None:
+            for i, point in enumerate(result.pose_landmarks.landmark):
+                xy[i] = (point.x * width, point.y * height)
+                visibility[i] = point.visibility
+        return xy, visibility
+
+    def close(self) -> None:
+        """Release the model's graph."""
+        self._pose.close()
+
+
+def lane_bounds(width: int, *, lanes: int) -> list[tuple[int, int]]:
+    """Column ranges [x0, x1) of ``lanes`` equal vertical lanes, left to right."""
+    if lanes < 1:
+        raise VideoError(f"lane count {lanes} is below 1; give 1 or more lanes")
+    edges = np.linspace(0, width, lanes + 1).round().astype(int)
+    return [(int(edges[i]), int(edges[i + 1])) for i in range(lanes)]
+
+
+def _torso_px(xy: FloatArray) -> float:
+    """Shoulder-midpoint to hip-midpoint distance of one frame, pixels."""
+    shoulders = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
+    hips = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
+    return float(np.linalg.norm(shoulders - hips))
+
+
+def analyse_video(
+    source: str | int,
+    *,
+    lanes: int = 1,
+    stride: int = 1,
+    look_for_rope: bool = False,
+    max_frames: int | None = None,
+) -> VideoAnalysis:
+    """Decode a video once and track the pose in each lane.
+
+    Parameters
+    ----------
+    source : str or int
+        A video file path, or a camera index.
+    lanes : int
+        Number of equal vertical lanes, each holding one candidate.
+    stride : int
+        Analyse every ``stride``-th frame (1 = all).
+    look_for_rope : bool
+        Also measure rope evidence around the feet (rope skipping).
+    max_frames : int, optional
+        Stop after this many decoded frames (a camera never ends by itself).
+
+    Returns
+    -------
+    VideoAnalysis
+        One :class:`LaneTrack` per lane, landmarks in full-frame pixels.
+    """
+    fps = source_fps(source)
+    trackers: list[PoseTracker] = []
+    times: list[float] = []
+    indices: list[int] = []
+    rows: list[list[tuple[FloatArray, FloatArray]]] = []
+    evidence: list[list[float]] = []
+    bounds: list[tuple[int, int]] = []
+    previous_gray: Frame | None = None
+    size = (0, 0)
+    try:
+        for index, time_s, frame in iter_frames(
+            source, stride=stride, max_frames=max_frames
+        ):
+            if not trackers:
+                size = (frame.shape[1], frame.shape[0])
+                bounds = lane_bounds(size[0], lanes=lanes)
+                trackers = [PoseTracker() for _ in bounds]
+                rows = [[] for _ in bounds]
+                evidence = [[] for _ in bounds]
+            gray: Frame | None = None
+            if look_for_rope:
+                gray = np.asarray(
+                    cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8
+                )
+            for lane, (x0, x1) in enumerate(bounds):
+                xy, visibility = trackers[lane].process(frame[:, x0:x1])
+                rows[lane].append((xy, visibility))
+                if gray is not None:
+                    evidence[lane].append(
+                        _lane_rope_evidence(previous_gray, gray, xy=xy, x0=x0, x1=x1)
+                    )
+            previous_gray = gray
+            times.append(time_s)
+            indices.append(index)
+    finally:
+        for tracker in trackers:
+            tracker.close()
+    if not times:
+        raise VideoError(f"video source {source!r} gave no frames; is it empty?")
+    analysis = VideoAnalysis(
+        source=str(source), fps=fps, stride=stride, frame_indices=indices
+    )
+    for lane, (x0, _x1) in enumerate(bounds):
+        xy = np.stack([r[0] for r in rows[lane]])
+        xy[:, :, 0] += x0
+        poses = PoseSequence(
+            times_s=np.asarray(times),
+            xy=xy,
+            visibility=np.stack([r[1] for r in rows[lane]]),
+            frame_size=size,
+        )
+        rope = np.asarray(evidence[lane]) if look_for_rope else None
+        analysis.lanes.append(LaneTrack(poses=poses, rope_evidence=rope, x_offset=x0))
+        logger.info(
+            "lane %s of %s: %s frames, %s without a person",
+            lane + 1,
+            source,
+            poses.n_frames,
+            int((~poses.present).sum()),
+        )
+    return analysis
+
+
+def _lane_rope_evidence(
+    previous_gray: Frame | None,
+    gray: Frame,
+    *,
+    xy: FloatArray,
+    x0: int,
+    x1: int,
+) -> float:
+    """Rope evidence inside one lane; NaN on the first frame or with no person."""
+    if previous_gray is None or not np.isfinite(xy[0, 0]):
+        return float("nan")
+    feet = np.stack([xy[f] for f in FEET])
+    return rope_evidence(
+        previous_gray[:, x0:x1],
+        gray[:, x0:x1],
+        feet=feet,
+        torso_px=_torso_px(xy),
+    )
