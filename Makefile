@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_PACKAGES := espeak-ng sox libsox-fmt-all libsndfile1 libportaudio2 \
 	chromium ffmpeg libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 \
-	libfontconfig1 libdbus-1-3 libglib2.0-0
+	libfontconfig1 libdbus-1-3 libglib2.0-0 fonts-wqy-microhei
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SERVER ?= http://$(HOST):$(PORT)
