@@ -122,3 +122,16 @@ def start_sitting(server_url: str, info: DemoInfo) -> None:
         timeout=10.0,
     )
     reply.raise_for_status()
+
+
+@dataclass
+class LiveExam:
+    url: str
+    info: DemoInfo
+    server: ServerProcess
+
+    def ticket(self, seat_code: str) -> str:
+        for candidate in self.info.candidates:
+            if candidate.seat_code == seat_code:
+                return candidate.ticket_number
+        raise KeyError(seat_code)
