@@ -20,16 +20,23 @@ import contextlib
 import logging
 import os
 import queue
+import random
 import select
 import threading
 import time
 import tty
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
-from pe_sensors.drivers.frames import SEQ_MODULUS, FrameDecoder, FrameType, encode_frame
+from pe_sensors.drivers.frames import (
+    SEQ_MODULUS,
+    SOF,
+    FrameDecoder,
+    FrameType,
+    encode_frame,
+)
 from pe_sensors.drivers.readings import (
     DeviceIdentity,
     Measurement,
@@ -60,9 +67,10 @@ class _Raw:
 
 @dataclass(frozen=True)
 class _Unplug:
-    """Close the pty, wait, and plug a fresh one in."""
+    """Close the pty, wait, and plug a fresh one in (rebooted when given)."""
 
     pause_s: float
+    rebooted_as: DeviceIdentity | None = None
 
 
 _Item = _Data | _Raw | _Unplug
@@ -83,6 +91,9 @@ class PtySimulator:
         Idle time after which a HEARTBEAT is sent.
     answer_ident : bool
         False makes a mute device that never answers IDENT_REQUEST.
+    hear_acks : bool
+        False makes a device deaf to ACK, which therefore sends every frame
+        again after each IDENT (a broken host-to-device wire).
     """
 
     def __init__(
@@ -93,6 +104,7 @@ class PtySimulator:
         first_seq: int = 0,
         heartbeat_s: float = 1.0,
         answer_ident: bool = True,
+        hear_acks: bool = True,
     ) -> None:
         self.identity = identity
         self.port_path = str(
@@ -100,6 +112,7 @@ class PtySimulator:
         )
         self.heartbeat_s = heartbeat_s
         self.answer_ident = answer_ident
+        self.hear_acks = hear_acks
         self.acked: set[int] = set()
         self.ident_requests = 0
         self.resent = 0
@@ -178,6 +191,15 @@ class PtySimulator:
         """Queue an unplug: the pty closes, and a new one opens ``pause_s`` later."""
         self._enqueue(_Unplug(pause_s))
 
+    def power_cycle(self, *, boot_id: int, pause_s: float = 0.3) -> None:
+        """Queue a power cycle: unplug, forget unsent frames, reboot with ``boot_id``.
+
+        Sequence numbers of readings queued after this call start again at 0.
+        """
+        rebooted = replace(self.identity, boot_id=boot_id)
+        self._next_seq = 0
+        self._enqueue(_Unplug(pause_s, rebooted_as=rebooted))
+
     def wait_written(self, *, timeout_s: float) -> bool:
         """Wait until everything queued has been written; False on timeout."""
         return self._idle.wait(timeout_s)
@@ -220,6 +242,9 @@ class PtySimulator:
             self._idle_tick()
             return False
         if isinstance(item, _Unplug):
+            if item.rebooted_as is not None:
+                self.identity = item.rebooted_as
+                self._written.clear()
             self._replug(item.pause_s)
             self._finish_item()
             return False
@@ -264,7 +289,7 @@ class PtySimulator:
                 self.ident_requests += 1
                 if self.answer_ident:
                     self._answer_ident()
-            elif frame.frame_type == FrameType.ACK:
+            elif frame.frame_type == FrameType.ACK and self.hear_acks:
                 self.acked.add(frame.seq)
                 self._written.pop(frame.seq, None)
 
@@ -310,3 +335,115 @@ class PtySimulator:
         if self._stop.wait(pause_s):
             return
         self._plug()
+
+
+@dataclass(frozen=True)
+class NoiseRates:
+    """Per-frame probabilities of each kind of damage in a noisy stream."""
+
+    garbage: float = 0.2  # random bytes (a quarter of them start bytes) before
+    bit_flip: float = 0.05  # 1 to 3 bits flipped anywhere in the frame
+    truncate: float = 0.03  # frame cut short at a random byte
+    duplicate: float = 0.03  # an intact copy sent again 1 to 5 frames later
+    reorder: float = 0.03  # swapped with the frame after it
+    max_garbage: int = 32
+
+
+@dataclass
+class NoisyStream:
+    """A damaged transmission and what a correct receiver must make of it."""
+
+    chunks: list[bytes]
+    sent: dict[int, Measurement]  # every transmitted reading by sequence number
+    intact: set[int]  # sequence numbers that arrive undamaged at least once
+    corrupted: int  # frames damaged by a bit flip or a cut
+    duplicates: int  # extra intact copies (each must be dropped)
+    late: int  # intact frames that arrive after a newer one
+    garbage_bytes: int
+
+
+def build_noisy_stream(
+    simulator: PtySimulator,
+    measurements: list[Measurement],
+    *,
+    rng: random.Random,
+    rates: NoiseRates | None = None,
+) -> NoisyStream:
+    """Frame ``measurements`` as ``simulator``'s device would, then damage them.
+
+    Sequence numbers come from the simulator, so the result can be queued
+    with :meth:`PtySimulator.send_raw` one chunk at a time.
+    """
+    rates = rates or NoiseRates()
+    sent: dict[int, Measurement] = {}
+    corrupted = 0
+
+    # Frame every reading; damage some of them.
+    items: list[tuple[int, int, bytes, bool]] = []  # order, seq, bytes, intact
+    for order, measurement in enumerate(measurements):
+        seq, frame = simulator.next_frame(measurement)
+        sent[seq] = measurement
+        roll = rng.random()
+        if roll < rates.bit_flip:
+            frame, intact = _flip_bits(frame, rng=rng), False
+        elif roll < rates.bit_flip + rates.truncate:
+            frame, intact = frame[: rng.randrange(1, len(frame))], False
+        else:
+            intact = True
+        corrupted += not intact
+        items.append((order, seq, frame, intact))
+
+    # Swap some neighbours, then repeat some intact frames a little later.
+    index = 0
+    while index < len(items) - 1:
+        if rng.random() < rates.reorder:
+            items[index], items[index + 1] = items[index + 1], items[index]
+            index += 1
+        index += 1
+    for index in range(len(items) - 1, -1, -1):
+        if items[index][3] and rng.random() < rates.duplicate:
+            items.insert(index + rng.randint(1, 5), items[index])
+
+    # Put garbage between frames and work out the expected verdicts.
+    chunks: list[bytes] = []
+    garbage_bytes = 0
+    delivered: set[int] = set()
+    newest_order = -1
+    late = duplicates = 0
+    for order, seq, frame, intact in items:
+        if rng.random() < rates.garbage:
+            noise = _garbage(rng=rng, max_len=rates.max_garbage)
+            garbage_bytes += len(noise)
+            chunks.append(noise)
+        chunks.append(frame)
+        if not intact:
+            continue
+        if seq in delivered:
+            duplicates += 1
+            continue
+        delivered.add(seq)
+        late += order < newest_order
+        newest_order = max(newest_order, order)
+    return NoisyStream(
+        chunks=chunks,
+        sent=sent,
+        intact=delivered,
+        corrupted=corrupted,
+        duplicates=duplicates,
+        late=late,
+        garbage_bytes=garbage_bytes,
+    )
+
+
+def _flip_bits(frame: bytes, *, rng: random.Random) -> bytes:
+    damaged = bytearray(frame)
+    for bit in rng.sample(range(8 * len(frame)), rng.randint(1, 3)):
+        damaged[bit // 8] ^= 1 << (bit % 8)
+    return bytes(damaged)
+
+
+def _garbage(*, rng: random.Random, max_len: int) -> bytes:
+    return bytes(
+        SOF if rng.random() < 0.25 else rng.randrange(256)
+        for _ in range(rng.randint(1, max_len))
+    )
