@@ -575,7 +575,10 @@ def print_instructions(info: DemoInfo, settings: Settings, *, stream: TextIO) ->
         "  a seat:        make client "
         f"SEAT={first.seat_code} AUDIO={info.answers_dir}"
         + ("" if settings.port == 8000 else f" PORT={settings.port}"),
-        f"  autopilot:     add --autopilot {info.autopilot_path(first.seat_code)}",
+        "  or unattended: python -m exam_client seat "
+        f"--server {base_url} --room {info.room_code} --seat {first.seat_code} "
+        f"--audio-input {info.answers_dir} "
+        f"--autopilot {info.autopilot_path(first.seat_code)}",
         "  tickets:",
     ]
     lines += [

@@ -33,7 +33,9 @@ Dramatiq (when ``EXAM_REDIS_URL`` is set)
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import multiprocessing
+import multiprocessing.queues
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -50,6 +52,7 @@ from exam_server.settings import Settings, load_settings
 from standards.errors import PlatformError
 
 if TYPE_CHECKING:
+    LogQueue = multiprocessing.queues.Queue[logging.LogRecord]
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
@@ -100,6 +103,9 @@ class LocalPoolRunner:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._stopping = False
+        self._context = multiprocessing.get_context("forkserver")
+        self._log_queue: LogQueue | None = None
+        self._log_listener: logging.handlers.QueueListener | None = None
 
     def start(self) -> None:
         with self._lock:
@@ -108,6 +114,7 @@ class LocalPoolRunner:
                     "the scoring pool is already started; call stop() first"
                 )
             self._stopping = False
+            self._start_log_relay()
             self._pool = self._new_pool()
         job_ids = requeue_unfinished(self.settings)
         if job_ids:
@@ -138,11 +145,23 @@ class LocalPoolRunner:
             self._stopping = True
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if self._log_listener is not None:
+            self._log_listener.stop()
+            self._log_listener = None
+
+    def _start_log_relay(self) -> None:
+        """Pass the workers' log records to this process's handlers."""
+        log_queue: LogQueue = self._context.Queue()
+        self._log_queue = log_queue
+        self._log_listener = logging.handlers.QueueListener(log_queue, _RelayHandler())
+        self._log_listener.start()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self.settings.scoring_workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=self._context,
+            initializer=_log_to_queue,
+            initargs=(self._log_queue, logging.getLogger().getEffectiveLevel()),
         )
 
     def _replace_pool(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
@@ -194,6 +213,22 @@ class LocalPoolRunner:
             self._replace_pool(pool)
         logger.warning("requeued scoring job %s after its worker died", job_id)
         self.submit(job_id)
+
+
+class _RelayHandler(logging.Handler):
+    """Hands a worker's record to the logger of the same name here."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(record.name).handle(record)
+
+
+def _log_to_queue(log_queue: LogQueue | None, level: int) -> None:
+    """Pool worker start-up: send every log record to the server process."""
+    if log_queue is None:
+        return
+    root = logging.getLogger()
+    root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
+    root.setLevel(level)
 
 
 class DramatiqRunner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -277,3 +278,25 @@ def test_submit_before_start_is_refused(exam: ExamFixture) -> None:
     assert isinstance(runner, LocalPoolRunner)
     with pytest.raises(JobRunnerError, match="start"):
         runner.submit(1)
+
+
+def test_a_worker_process_logs_one_info_line_per_scored_response(
+    exam: ExamFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    pool = LocalPoolRunner(exam.settings)
+    pool.start()
+    try:
+        job_id = add_job(exam, item_id=exam.choose_item_id, choice="B")
+        pool.submit(job_id)
+        assert wait_for_job(exam, job_id).state == JobState.DONE
+    finally:
+        pool.stop()  # stops the log relay after the last record arrived
+
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "exam_server.scoring" and r.levelno == logging.INFO
+    ]
+    assert len(lines) == 1
+    assert "choice_key/1" in lines[0] and "5.0 of 5.0 points" in lines[0]
