@@ -12,14 +12,6 @@ from pathlib import Path
 import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
-from test_jobs import (
-    ExamFixture,
-    add_job,
-    make_settings,
-    scores_of,
-    seed_exam,
-    wait_for_job,
-)
 
 from exam_server.jobs import (
     QUEUE_NAME,
@@ -31,6 +23,14 @@ from exam_server.jobs import (
 from exam_server.models import JobState
 from scoring_engine.synth import speak_to_wav
 from standards.oral import points_from_score
+from tests.exam_server.test_jobs import (
+    ExamFixture,
+    add_job,
+    make_settings,
+    scores_of,
+    seed_exam,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.redis
 

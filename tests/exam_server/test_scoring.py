@@ -11,12 +11,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from test_jobs import ExamFixture, add_job, make_settings, scores_of, seed_exam
 
 from exam_server.models import JobState, ScoringJob
 from exam_server.scoring import CLAIM_LEASE_S, claim_job, run_scoring_job
 from scoring_engine.synth import speak_to_wav
 from standards.oral import points_from_score
+from tests.exam_server.test_jobs import (
+    ExamFixture,
+    add_job,
+    make_settings,
+    scores_of,
+    seed_exam,
+)
 
 
 @pytest.fixture
