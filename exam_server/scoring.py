@@ -327,25 +327,29 @@ def _score_spoken(settings: Settings, work: _Work) -> _Verdict:
     path = settings.responses_dir / work.audio_path
     y, sr = load_audio(path)
 
-    if work.kind == ItemKind.READ_ALOUD:
-        from scoring_engine.read_aloud import score_read_aloud
-
-        result = score_read_aloud(y, sr=sr, text=work.reference_text)
-    else:
-        from scoring_engine.open_answer import score_open_answer
-
-        result = score_open_answer(
-            y,
-            sr=sr,
-            reference_answers=work.reference_answers,
-            key_points=work.key_points,
-        )
+    result = _run_scorer(work, y, sr)
     score = float(result.overall)
     return _Verdict(
         scorer=str(result.scorer),
         score=score,
         points=float(points_from_score(score, max_points=work.max_points)),
         detail=dict(result.to_dict()),
+    )
+
+
+def _run_scorer(work: _Work, y: Any, sr: int) -> Any:
+    """Return the scorer's result (``overall``, ``scorer``, ``to_dict()``)."""
+    if work.kind == ItemKind.READ_ALOUD:
+        from scoring_engine.read_aloud import score_read_aloud
+
+        return score_read_aloud(y, sr=sr, text=work.reference_text)
+    from scoring_engine.open_answer import score_open_answer
+
+    return score_open_answer(
+        y,
+        sr=sr,
+        reference_answers=work.reference_answers,
+        key_points=work.key_points,
     )
 
 
