@@ -64,6 +64,7 @@ from exam_server.wire import (
     PaperOut,
     SeatLogin,
     SeatState,
+    SeatStatus,
     SittingState,
     UploadReceipt,
 )
@@ -239,6 +240,7 @@ class SeatSession:
         self._current: ItemOut | None = None
         self._check_recording: np.ndarray | None = None
         self._refusals: list[str] = []
+        self._room_ended = False
         self._uploader: Uploader | None = None
         self._reporter: _StateReporter | None = None
 
@@ -432,6 +434,7 @@ class SeatSession:
             else:
                 if status.sitting_state is not SittingState.SCHEDULED:
                     logger.info("room start seen: sitting %s", status.sitting_state)
+                    self._room_ended = status.sitting_state is SittingState.ENDED
                     return True
             stop.wait(self.config.poll_s)
         return False
@@ -583,10 +586,14 @@ class SeatSession:
         return y
 
     def _sitting_ended(self) -> bool:
-        try:
-            return self.client.status().sitting_state is SittingState.ENDED
-        except ClientError:
-            return False  # the exam goes on; uploads catch up later
+        """Whether the room end was given, as of the last state report's reply.
+
+        No request is made here, so a slow network never delays an item.
+        """
+        if self._room_ended:
+            return True
+        status = None if self._reporter is None else self._reporter.last_status
+        return status is not None and status.sitting_state is SittingState.ENDED
 
     # prompts
 
@@ -702,6 +709,7 @@ class _StateReporter:
         self.client = client
         self.retry_s = retry_s
         self._latest: tuple[SeatState, str] | None = None
+        self.last_status: SeatStatus | None = None  # the server's latest reply
         self._cond = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(
@@ -735,7 +743,7 @@ class _StateReporter:
                 assert self._latest is not None
                 state, detail = self._latest
             try:
-                self.client.report_state(state, detail)
+                self.last_status = self.client.report_state(state, detail)
             except ServerRefused as exc:
                 logger.warning("the server refused the seat state %s: %s", state, exc)
             except ClientError as exc:
