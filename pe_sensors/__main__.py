@@ -19,7 +19,7 @@ from typing import Any
 from pe_sensors.errors import PeSensorsError
 from pe_sensors.judges import Event, JudgeResult, describe, judge_event
 from pe_sensors.judges.common import Refusal
-from pe_sensors.pose.smoothing import OneEuroSettings, smooth_sequence
+from pe_sensors.pose.smoothing import smooth_sequence
 from pe_sensors.pose.video import VideoAnalysis, analyse_video
 
 logger = logging.getLogger(__name__)
@@ -103,13 +103,11 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _jump(args: argparse.Namespace) -> int:
-    from pe_sensors.jump import load_calibration, measure_jump
+    from pe_sensors.jump import JUMP_SMOOTHING, load_calibration, measure_jump
 
     calibration = load_calibration(args.mat)
     analysis = analyse_video(args.video, max_frames=_max_frames(args.video))
-    poses = smooth_sequence(
-        analysis.lanes[0].poses, settings=OneEuroSettings(min_cutoff_hz=1.0, beta=4.0)
-    )
+    poses = smooth_sequence(analysis.lanes[0].poses, settings=JUMP_SMOOTHING)
     result = measure_jump(poses, calibration)
     if args.json:
         print(json.dumps(result.__dict__))

@@ -25,6 +25,11 @@ import numpy as np
 
 from pe_sensors.errors import CalibrationError, JudgeInputError
 from pe_sensors.pose.landmarks import FloatArray, Landmark, PoseSequence
+from pe_sensors.pose.smoothing import OneEuroSettings
+
+# Smoothing of the raw landmarks before measuring: the feet stand still for
+# most of the clip, so a low cutoff removes jitter that would read as speed.
+JUMP_SMOOTHING = OneEuroSettings(min_cutoff_hz=1.0, beta=4.0)
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,115 @@
+"""PE video judging: count error, pipeline speed and count latency.
+
+    python bench/pe_bench.py
+
+1. Count error on every labelled clip of ../shared/data/pe/videos (exact
+   count, range or window as labels.json gives).
+2. Frames per second of the whole pipeline (decode, BlazePose, rope
+   evidence, smoothing, judge) on 640x480 frames: a labelled clip resized.
+3. Latency from a repetition's end to its count: on synthetic pull-ups whose
+   true return to a straight hang is known, the judge's decision time minus
+   that instant (smoothing lag and hysteresis), plus one frame's processing
+   time from step 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pe_sensors.judges import Event, judge_event  # noqa: E402
+from pe_sensors.pose.video import analyse_video  # noqa: E402
+
+VIDEOS = REPO.parent / "shared" / "data" / "pe" / "videos"
+STRIDE = {"jl_situp.mp4": 2}
+
+
+def count_errors() -> None:
+    labels = json.loads((VIDEOS / "labels.json").read_text(encoding="utf-8"))
+    print("clip                          event      label      counted  error")
+    for clip in labels["videos"]:
+        if "count" not in clip and "count_min" not in clip:
+            continue
+        event = Event(clip["event"])
+        analysis = analyse_video(
+            str(VIDEOS / clip["file"]),
+            stride=STRIDE.get(clip["file"], 1),
+            look_for_rope=event is Event.ROPE_SKIP,
+        )
+        lane = analysis.lanes[0]
+        result = judge_event(event, lane.poses, rope_evidence=lane.rope_evidence)
+        window = clip.get("window_s")
+        got = result.counted(*window) if window else result.count
+        lo = clip.get("count", clip.get("count_min"))
+        hi = clip.get("count", clip.get("count_max"))
+        error = 0 if lo <= got <= hi else (got - hi if got > hi else got - lo)
+        label = str(lo) if lo == hi else f"{lo}-{hi}"
+        print(f"{clip['file']:30s}{event.value:11s}{label:11s}{got:7d}{error:+7d}")
+
+
+def pipeline_fps() -> float:
+    source = VIDEOS / "sw_skipping.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        resized = Path(tmp) / "vga.mp4"
+        capture = cv2.VideoCapture(str(source))
+        writer = cv2.VideoWriter(
+            str(resized), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, (640, 480)
+        )
+        n = 0
+        while n < 300:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            writer.write(cv2.resize(frame, (640, 480)))
+            n += 1
+        writer.release()
+        capture.release()
+        start = time.perf_counter()
+        analysis = analyse_video(str(resized), look_for_rope=True)
+        lane = analysis.lanes[0]
+        judge_event(Event.ROPE_SKIP, lane.poses, rope_evidence=lane.rope_evidence)
+        elapsed = time.perf_counter() - start
+    fps = n / elapsed
+    print(f"pipeline on {n} frames of 640x480: {fps:.1f} frames/s")
+    return fps
+
+
+def judge_latency_s() -> float:
+    sys.path.insert(0, str(REPO / "tests" / "pe_sensors"))
+    from test_judge_synthetic import good_reps, pullups  # type: ignore[import-not-found]
+
+    keys = good_reps(5)
+    true_ends = [t for t, d in keys[2:] if d == 60.0][::2]
+    result = judge_event(Event.PULLUP, pullups(keys))
+    lags = [r.end_s - e for r, e in zip(result.repetitions, true_ends, strict=True)]
+    lag = float(np.mean(lags))
+    print(
+        f"judge decision after the true end (synthetic pull-ups): {lag * 1000:.0f} ms"
+    )
+    return lag
+
+
+def main() -> int:
+    if not (VIDEOS / "labels.json").is_file():
+        print(f"no labelled videos in {VIDEOS}; nothing to measure")
+        return 0
+    count_errors()
+    fps = pipeline_fps()
+    lag = judge_latency_s()
+    print(
+        f"latency from a repetition's end to its count: {(lag + 1 / fps) * 1000:.0f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

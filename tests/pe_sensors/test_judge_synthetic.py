@@ -1,0 +1,370 @@
+"""The event judges on synthetic landmark sequences with known answers.
+
+Each builder draws a stick figure frame by frame from a few body parameters
+(how high the pull, how far the trunk rises, how high each foot), adds
+seeded pixel noise, and hands the sequence to the judge exactly as the video
+pipeline would (One Euro smoothing included).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from pe_sensors.judges import Event, Refusal, judge_event
+from pe_sensors.judges.situp import judge_situps
+from pe_sensors.pose.landmarks import N_LANDMARKS, Landmark, PoseSequence
+
+FPS = 30.0
+Points = dict[Landmark, tuple[float, float]]
+
+
+def build(
+    frames: list[Points], *, fps: float = FPS, noise_px: float = 0.5, seed: int = 1
+) -> PoseSequence:
+    """A pose sequence from per-frame landmark dictionaries.
+
+    Landmarks a frame does not name sit on the left hip, fully visible.
+    """
+    rng = np.random.default_rng(seed)
+    xy = np.zeros((len(frames), N_LANDMARKS, 2))
+    for i, points in enumerate(frames):
+        xy[i] = points[Landmark.LEFT_HIP]
+        for landmark, point in points.items():
+            xy[i, landmark] = point
+    xy += rng.normal(0.0, noise_px, xy.shape)
+    return PoseSequence(
+        times_s=np.arange(len(frames)) / fps,
+        xy=xy,
+        visibility=np.ones((len(frames), N_LANDMARKS)),
+        frame_size=(400, 400),
+    )
+
+
+def track(keyframes: list[tuple[float, float]], *, fps: float = FPS) -> np.ndarray:
+    """A value over time, linear between (time s, value) keyframes."""
+    times = np.arange(0.0, keyframes[-1][0] + 1e-9, 1.0 / fps)
+    return np.interp(times, [k[0] for k in keyframes], [k[1] for k in keyframes])
+
+
+# ---------------------------------------------------------------- pull-ups
+BAR_Y = 100.0
+ARM = 30.0  # upper arm = forearm, px
+
+
+def hanging_figure(
+    drop: float, *, hip_dx: float = 0.0, knee_forward: float = 0.0
+) -> Points:
+    """A figure hanging from the bar, shoulders ``drop`` px below the wrists.
+
+    The arms fold symmetrically outwards; ``drop = 2 * ARM`` is a straight
+    hang. The chin is 10 px above the shoulders (nose 25, mouth 20 above), so
+    it clears the bar when ``drop < 10``.
+    """
+    points: Points = {}
+    half = min(drop / 2.0, ARM)
+    out = math.sqrt(max(ARM**2 - half**2, 0.0))
+    shoulder_y = BAR_Y + drop
+    for side, x, sign in (("LEFT", 180.0, -1.0), ("RIGHT", 220.0, 1.0)):
+        points[Landmark[f"{side}_WRIST"]] = (x, BAR_Y)
+        points[Landmark[f"{side}_ELBOW"]] = (x + sign * out, BAR_Y + half)
+        points[Landmark[f"{side}_SHOULDER"]] = (x, shoulder_y)
+        hip = (x + hip_dx, shoulder_y + 50.0)
+        knee = (hip[0] + knee_forward, hip[1] + 45.0 - knee_forward / 2)
+        points[Landmark[f"{side}_HIP"]] = hip
+        points[Landmark[f"{side}_KNEE"]] = knee
+        points[Landmark[f"{side}_ANKLE"]] = (hip[0], knee[1] + 45.0)
+    points[Landmark.NOSE] = (200.0, shoulder_y - 25.0)
+    points[Landmark.MOUTH_LEFT] = (197.0, shoulder_y - 20.0)
+    points[Landmark.MOUTH_RIGHT] = (203.0, shoulder_y - 20.0)
+    return points
+
+
+HANG = 2 * ARM
+TOP = 2.0
+
+
+def pullups(
+    keyframes: list[tuple[float, float]],
+    *,
+    swing: float = 0.0,
+    kick: float = 0.0,
+) -> PoseSequence:
+    """Pull-ups following (time, shoulder drop) keyframes; optional faults."""
+    drops = track(keyframes)
+    frames = []
+    for i, drop in enumerate(drops):
+        lift = 1.0 - drop / HANG  # 0 hanging, ~1 at the top
+        frames.append(
+            hanging_figure(
+                float(drop),
+                hip_dx=swing * math.sin(2 * math.pi * i / FPS),
+                knee_forward=kick * lift,
+            )
+        )
+    return build(frames)
+
+
+def good_reps(n: int, *, start: float = 1.0) -> list[tuple[float, float]]:
+    """Keyframes of n clean pull-ups after a one-second still hang."""
+    keys = [(0.0, HANG), (start, HANG)]
+    for k in range(n):
+        t = start + 2.0 * k
+        keys += [(t + 0.8, TOP), (t + 1.0, TOP), (t + 1.7, HANG), (t + 2.0, HANG)]
+    return keys
+
+
+def test_clean_pullups_are_all_counted() -> None:
+    result = judge_event(Event.PULLUP, pullups(good_reps(3)))
+    assert result.count == 3
+    assert [r.counted for r in result.repetitions] == [True, True, True]
+
+
+def test_pullup_with_chin_below_bar_is_refused() -> None:
+    keys = [(0.0, HANG), (1.0, HANG), (1.8, 20.0), (2.7, HANG), (3.0, HANG)]
+    result = judge_event(Event.PULLUP, pullups(keys))
+    assert result.count == 0
+    assert [r.reason for r in result.repetitions] == [Refusal.CHIN_BELOW_BAR]
+
+
+def test_bent_arm_restart_refuses_both_pulls() -> None:
+    keys = [
+        (0.0, HANG),
+        (1.0, HANG),
+        (1.8, TOP),
+        (2.3, 35.0),  # down to bent arms only
+        (2.9, TOP),
+        (3.7, HANG),
+        (4.0, HANG),
+    ]
+    result = judge_event(Event.PULLUP, pullups(keys))
+    assert result.count == 0
+    assert [r.reason for r in result.repetitions] == [
+        Refusal.NO_STRAIGHT_HANG_AFTER,
+        Refusal.NO_STRAIGHT_HANG_BEFORE,
+    ]
+
+
+def test_swinging_pullup_is_refused() -> None:
+    result = judge_event(Event.PULLUP, pullups(good_reps(1), swing=20.0))
+    assert [r.reason for r in result.repetitions] == [Refusal.SWINGING]
+
+
+def test_kicking_pullup_is_refused() -> None:
+    result = judge_event(Event.PULLUP, pullups(good_reps(1), kick=40.0))
+    assert [r.reason for r in result.repetitions] == [Refusal.KICKING]
+
+
+def test_video_starting_mid_pull_does_not_count_that_pull() -> None:
+    keys = [(0.0, TOP), (0.7, HANG), (1.2, HANG)] + [
+        (t + 1.2, d) for t, d in good_reps(1, start=0.0)[1:]
+    ]
+    result = judge_event(Event.PULLUP, pullups(keys))
+    assert result.count == 1
+    assert result.repetitions[0].reason is Refusal.NO_STRAIGHT_HANG_BEFORE
+
+
+# ----------------------------------------------------------------- sit-ups
+HIP = (200.0, 300.0)
+KNEE = (270.0, 240.0)
+HEEL = (320.0, 300.0)
+TRUNK = 100.0
+
+
+def situp_figure(
+    trunk_deg: float, *, hands_off: bool = False, hip_lift: float = 0.0
+) -> Points:
+    """A side-view figure on the mat, trunk raised ``trunk_deg`` degrees."""
+    theta = math.radians(trunk_deg)
+    hip = (HIP[0], HIP[1] - hip_lift)
+    up = (-math.cos(theta), -math.sin(theta))  # hip to shoulder
+    forward = (math.sin(theta), -math.cos(theta))  # towards the knees
+    shoulder = (hip[0] + TRUNK * up[0], hip[1] + TRUNK * up[1])
+    ear = (shoulder[0] + 20 * up[0], shoulder[1] + 20 * up[1])
+    elbow = (shoulder[0] + 40 * forward[0], shoulder[1] + 40 * forward[1])
+    if hands_off:
+        wrist = (shoulder[0] + 90 * forward[0], shoulder[1] + 90 * forward[1])
+    else:
+        wrist = (ear[0] - 5 * up[0], ear[1] - 5 * up[1])
+    points: Points = {}
+    for side in ("LEFT", "RIGHT"):
+        points[Landmark[f"{side}_HIP"]] = hip
+        points[Landmark[f"{side}_SHOULDER"]] = shoulder
+        points[Landmark[f"{side}_EAR"]] = ear
+        points[Landmark[f"{side}_ELBOW"]] = elbow
+        points[Landmark[f"{side}_WRIST"]] = wrist
+        points[Landmark[f"{side}_KNEE"]] = KNEE
+        points[Landmark[f"{side}_ANKLE"]] = (HEEL[0] - 5, HEEL[1] - 8)
+        points[Landmark[f"{side}_HEEL"]] = HEEL
+    return points
+
+
+LYING = 15.0
+SAT_UP = 90.0
+
+
+def situps(
+    keyframes: list[tuple[float, float]],
+    *,
+    fps: float = FPS,
+    fault: Callable[[float], dict[str, float | bool]] | None = None,
+) -> PoseSequence:
+    """Sit-ups following (time, trunk angle) keyframes; ``fault(t)`` adds faults."""
+    angles = track(keyframes, fps=fps)
+    frames = []
+    for i, angle in enumerate(angles):
+        extra = fault(i / fps) if fault else {}
+        frames.append(situp_figure(float(angle), **extra))  # type: ignore[arg-type]
+    return build(frames, fps=fps)
+
+
+def situp_keys(n: int, *, period: float = 2.0, top: float = SAT_UP) -> list:
+    keys = [(0.0, LYING), (0.5, LYING)]
+    for k in range(n):
+        t = 0.5 + period * k
+        keys += [(t + 0.7, top), (t + 1.0, top), (t + 1.7, LYING), (t + period, LYING)]
+    return keys
+
+
+def test_clean_situps_are_all_counted() -> None:
+    result = judge_event(Event.SITUP, situps(situp_keys(3)))
+    assert result.count == 3
+    assert all(r.counted for r in result.repetitions)
+
+
+def test_situp_with_elbows_short_of_knees_is_refused() -> None:
+    result = judge_event(Event.SITUP, situps(situp_keys(1, top=60.0)))
+    assert result.count == 0
+    assert [r.reason for r in result.repetitions] == [Refusal.ELBOWS_SHORT_OF_KNEES]
+
+
+def test_situp_without_shoulders_back_on_mat_is_refused() -> None:
+    keys = [
+        (0.0, LYING),
+        (0.5, LYING),
+        (1.2, SAT_UP),
+        (1.6, 45.0),  # back only half way
+        (2.2, SAT_UP),
+        (3.0, LYING),
+        (3.5, LYING),
+    ]
+    result = judge_event(Event.SITUP, situps(keys))
+    assert result.count == 1
+    assert [r.reason for r in result.repetitions] == [
+        None,
+        Refusal.SHOULDERS_NOT_ON_MAT,
+    ]
+
+
+def test_situp_with_hands_off_head_is_refused() -> None:
+    def hands_off(t: float) -> dict[str, float | bool]:
+        return {"hands_off": 2.5 < t < 4.0}
+
+    result = judge_event(Event.SITUP, situps(situp_keys(2), fault=hands_off))
+    assert [r.reason for r in result.repetitions] == [None, Refusal.HANDS_OFF_HEAD]
+
+
+def test_situp_with_hips_bouncing_is_refused() -> None:
+    def bounce(t: float) -> dict[str, float | bool]:
+        return {"hip_lift": 40.0 if 0.6 < t < 1.3 else 0.0}
+
+    result = judge_event(Event.SITUP, situps(situp_keys(2), fault=bounce))
+    assert [r.reason for r in result.repetitions] == [Refusal.HIPS_BOUNCED, None]
+
+
+def test_situp_unfinished_at_sixty_seconds_is_refused() -> None:
+    # 32 sit-ups every 2 s at 10 frames a second: the 30th reaches the knees
+    # at 59.7 s, the 31st and 32nd after the minute.
+    fps = 10.0
+    poses = situps(situp_keys(32), fps=fps)
+    result = judge_situps(poses)
+    reasons = [r.reason for r in result.repetitions]
+    assert result.count == 30
+    assert reasons[-2:] == [Refusal.AFTER_TIME_LIMIT, Refusal.AFTER_TIME_LIMIT]
+
+
+# ------------------------------------------------------------ rope skipping
+GROUND = 350.0
+
+
+def skipper(left_lift: float, right_lift: float) -> Points:
+    """A frontal figure whose feet are lifted by the given pixels."""
+    points: Points = {
+        Landmark.LEFT_SHOULDER: (180.0, 150.0),
+        Landmark.RIGHT_SHOULDER: (220.0, 150.0),
+        Landmark.LEFT_HIP: (185.0, 250.0),
+        Landmark.RIGHT_HIP: (215.0, 250.0),
+    }
+    for side, x, lift in (("LEFT", 185.0, left_lift), ("RIGHT", 215.0, right_lift)):
+        points[Landmark[f"{side}_ANKLE"]] = (x, GROUND - 10 - lift)
+        points[Landmark[f"{side}_HEEL"]] = (x, GROUND - lift)
+        points[Landmark[f"{side}_FOOT_INDEX"]] = (x + 5, GROUND - lift)
+    return points
+
+
+def rope_clip(
+    n_jumps: int, *, period: float = 0.5, alternate: bool = False, no_rope: tuple = ()
+) -> tuple[PoseSequence, np.ndarray]:
+    """Jumps (or alternate steps) with rope evidence, except for ``no_rope``.
+
+    The rope's evidence peaks at mid-air of each jump over a quiet,
+    seeded-noise floor.
+    """
+    rng = np.random.default_rng(3)
+    times = np.arange(0.0, 0.5 + period * n_jumps + 0.5, 1.0 / FPS)
+    left = np.zeros(times.size)
+    right = np.zeros(times.size)
+    evidence = rng.uniform(0.0, 0.001, times.size)
+    for k in range(n_jumps):
+        t0 = 0.5 + period * k
+        phase = (times - t0) / (0.6 * period)
+        height = np.where((phase > 0) & (phase < 1), 30.0 * np.sin(np.pi * phase), 0.0)
+        if not alternate or k % 2 == 0:
+            left += height
+        if not alternate or k % 2 == 1:
+            right += height
+        if k not in no_rope:
+            mid = np.argmin(np.abs(times - (t0 + 0.3 * period)))
+            evidence[mid] = 0.05
+    frames = [skipper(float(a), float(b)) for a, b in zip(left, right, strict=True)]
+    return build(frames), evidence
+
+
+def test_every_jump_with_the_rope_passing_is_counted() -> None:
+    poses, evidence = rope_clip(10)
+    result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=evidence)
+    assert result.count == 10
+    assert len(result.repetitions) == 10
+
+
+def test_jumps_with_no_rope_passing_are_refused() -> None:
+    poses, evidence = rope_clip(10, no_rope=(3, 7))
+    result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=evidence)
+    assert result.count == 8
+    refused = [i for i, r in enumerate(result.repetitions) if not r.counted]
+    assert refused == [3, 7]
+    assert result.repetitions[3].reason is Refusal.NO_ROPE_PASSED
+
+
+def test_alternate_foot_steps_count_one_each() -> None:
+    poses, evidence = rope_clip(12, period=0.3, alternate=True)
+    result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=evidence)
+    assert result.count == 12
+
+
+def test_rope_skipping_without_rope_evidence_counts_nothing() -> None:
+    poses, _ = rope_clip(6)
+    quiet = np.random.default_rng(5).uniform(0.0, 0.001, poses.n_frames)
+    result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=quiet)
+    assert len(result.repetitions) == 6
+    assert result.count == 0
+
+
+@pytest.mark.parametrize("event", [Event.PULLUP, Event.SITUP])
+def test_judges_report_nothing_for_a_still_candidate(event: Event) -> None:
+    frame = hanging_figure(HANG) if event is Event.PULLUP else situp_figure(LYING)
+    result = judge_event(event, build([frame] * 90))
+    assert result.repetitions == []
