@@ -501,3 +501,29 @@ def test_an_item_of_another_paper_is_not_found(
         "/api/seat/responses/987654/choice", json={"choice": "A"}, headers=auth(in_exam)
     )
     assert answer.status_code == 404
+
+
+class RefusingRunner(RecordingRunner):
+    """A runner whose queue is down: every submit raises."""
+
+    def submit(self, job_id: int) -> None:
+        raise ConnectionError(f"broker unreachable for job {job_id}")
+
+
+def test_the_app_starts_and_stops_its_runner_and_survives_a_failed_submit(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    from exam_server.app import create_app
+
+    runner = RefusingRunner()
+    with TestClient(create_app(settings, job_runner=runner)) as client:
+        assert runner.started and not runner.stopped
+        world = build_world(session_factory, settings)
+        token = login(client)
+        start_room(client, world)
+        wav = tone_wav(duration_s=1.0)
+        answer = put_audio(client, token, world.item_ids[1], wav, sha256_hex(wav))
+        assert answer.status_code == 200  # the answer is kept; the job stays queued
+    assert runner.stopped
+    with session_factory() as session:
+        assert session.scalars(select(ScoringJob)).one().state == "queued"
