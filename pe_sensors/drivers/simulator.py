@@ -31,6 +31,9 @@ from pathlib import Path
 from types import TracebackType
 
 from pe_sensors.drivers.frames import (
+    CRC_LEN,
+    HEADER_LEN,
+    MAX_PAYLOAD,
     SEQ_MODULUS,
     SOF,
     FrameDecoder,
@@ -424,6 +427,9 @@ def build_noisy_stream(
         delivered.add(seq)
         late += order < newest_order
         newest_order = max(newest_order, order)
+    # Zeros at the end complete any false start still waiting for bytes, so
+    # the last frames come out without waiting for the frame timeout.
+    chunks.append(bytes(HEADER_LEN + MAX_PAYLOAD + CRC_LEN))
     return NoisyStream(
         chunks=chunks,
         sent=sent,
