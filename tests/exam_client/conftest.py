@@ -30,8 +30,6 @@ def speech_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     texts = {
         "check": "Testing, one, two, three.",
         "item2": "My school is near a small river.",
-        "item3": "I usually walk to school.",
-        "item4": "I like reading books about science.",
     }
     for take, text in texts.items():
         speak_to_wav(text, folder / f"{take}.wav", words_per_minute=220)

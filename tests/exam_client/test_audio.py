@@ -103,3 +103,18 @@ def test_block_levels_follow_a_step_in_loudness() -> None:
     levels = block_levels(np.concatenate([quiet, loud]))
     assert levels.shape == (4,)
     np.testing.assert_allclose(levels, [-43.01, -43.01, -3.01, -3.01], atol=0.05)
+
+
+def test_spoken_answers_are_delivered_exactly(speech_folder: Path) -> None:
+    y = read_wav(speech_folder / "item2.wav")
+    source = FileInput(speech_folder)
+    levels: list[float] = []
+    recorded = source.record(
+        duration_s=y.size / SR,
+        take="item2",
+        on_block=lambda block: levels.append(rms_dbfs(block)),
+    )
+    np.testing.assert_array_equal(recorded, y)
+    # the meter moves with the speech: loud words, quiet gaps
+    assert max(levels) > -30.0
+    assert min(levels) < max(levels) - 20.0
