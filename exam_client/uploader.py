@@ -17,9 +17,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from exam_client.api import ServerClient
-from exam_client.errors import BadReply, ServerRefused, ServerUnreachable
+from exam_client.errors import (
+    BadReply,
+    JournalError,
+    ServerRefused,
+    ServerUnreachable,
+)
 from exam_client.journal import Journal, StoredAnswer, file_sha256
 from exam_server.wire import UploadReceipt
 
@@ -125,7 +131,11 @@ class Uploader:
             for stored in pending:
                 if self._stopping.is_set():
                     return
-                failed_wait = self._deliver(stored)
+                try:
+                    failed_wait = self._deliver(stored)
+                except JournalError as exc:
+                    # the disk may come back (space freed): keep the thread alive
+                    failed_wait = self._retry(stored, str(exc))
                 if failed_wait is not None:
                     break
             if failed_wait is not None:
@@ -138,8 +148,8 @@ class Uploader:
 
     def _deliver(self, stored: StoredAnswer) -> float | None:
         """Upload one answer; return the wait before a retry, or None."""
-        if stored.path is not None and file_sha256(stored.path) != stored.sha256:
-            self._refuse(stored, 0, "the file on disk no longer matches its hash")
+        if stored.path is not None and not _matches(stored.path, stored.sha256):
+            self._refuse(stored, 0, "the file on disk is gone or no longer matches")
             return None
         try:
             receipt = self._send(stored)
@@ -194,3 +204,10 @@ class Uploader:
         self.journal.record_refusal(stored.item_id, status=status, reason=reason)
         logger.error("upload of item %s refused: %s", stored.position, reason)
         self.listener.refused(stored, reason)
+
+
+def _matches(path: Path, sha256: str) -> bool:
+    try:
+        return file_sha256(path) == sha256
+    except OSError:
+        return False
