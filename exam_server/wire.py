@@ -36,6 +36,36 @@ Exam office, ``Authorization: Bearer <admin token>``
     ``GET  /api/exams/{exam_code}/results``  -> list[ResultRow]
     ``GET  /api/exams/{exam_code}/export.csv?reason=...``  UTF-8 with BOM
     ``GET  /api/exams/{exam_code}/export.xlsx?reason=...``
+        (for a PE exam both exports carry the PE columns: per item the best
+        result, table points, exam points and the provisional flag)
+
+PE station program, ``Authorization: Bearer <station key>`` (体育中考)
+    ``GET  /api/pe/station``                 -> PeStationInfo
+    ``GET  /api/pe/station/candidates/{ticket_number}``  -> PeCandidateCard
+        (a look-up without check-in; ``item_applies`` may be False)
+    ``POST /api/pe/station/checkin``         PeCheckinRequest -> PeCandidateCard
+        (refuses an unknown ticket 404, an item not tested for the
+        candidate's sex 409, an item already finished 409)
+    ``GET  /api/pe/station/attempts/{attempt_id}``  -> PeCandidateCard
+    ``POST /api/pe/station/attempts/{attempt_id}/trials``  PeTrialIn -> PeTrialOut
+        (the same trial sent twice answers the stored one, ``duplicate``)
+    ``PUT  /api/pe/station/trials/{trial_id}/evidence``
+        multipart form: ``file``, ``sha256`` (hex), ``kind`` (PeEvidenceKind)
+        -> PeEvidenceOut
+    ``POST /api/pe/station/attempts/{attempt_id}/confirm``
+        PeConfirmRequest -> PeItemResult  (the candidate confirms; final)
+    ``POST /api/pe/station/retests``         PeRetestRequest -> PeRetestOut
+
+PE station key before the candidate's confirmation, or the admin token
+    ``POST /api/pe/trials/{trial_id}/correct``  PeCorrectionIn -> PeTrialOut
+        (a new trial row superseding ``trial_id``; never an edit)
+
+Exam office, PE exams, ``Authorization: Bearer <admin token>``
+    ``POST /api/exams/{exam_code}/pe/stations``  PeStationCreate -> PeStationCreated
+    ``GET  /api/exams/{exam_code}/pe/stations``  -> list[PeStationInfo]
+    ``GET  /api/exams/{exam_code}/pe/retests``   -> list[PeRetestOut]
+    ``POST /api/pe/retests/{retest_id}/decide``  PeRetestDecision -> PeRetestOut
+    ``GET  /api/exams/{exam_code}/pe/results``   -> list[PeResultRow]
 """
 
 from __future__ import annotations
@@ -269,6 +299,261 @@ class ResultRow:
     status: str  # normal, absent, misconduct, re-sit, exempt
     items: list[ItemResult]
     total: float | None  # None until every item is scored
+
+
+# --- PE exam (体育中考) -------------------------------------------------------
+
+
+class PeItem(enum.StrEnum):
+    """An event tested at a PE station, named as ``standards.fitness.Item``.
+
+    Rope skipping is not in the 2014 national table: its points come only
+    from a city's configuration, and without one its result has no points.
+    """
+
+    BMI = "bmi"  # 体重指数, kg/m2 (from height and weight)
+    VITAL_CAPACITY = "vital_capacity"  # 肺活量, ml
+    RUN_50M = "run_50m"  # 50米跑, s
+    SIT_AND_REACH = "sit_and_reach"  # 坐位体前屈, cm
+    STANDING_LONG_JUMP = "standing_long_jump"  # 立定跳远, cm
+    PULL_UP = "pull_up"  # 引体向上 (boys), reps
+    SIT_UP_1MIN = "sit_up_1min"  # 1分钟仰卧起坐 (girls), reps
+    RUN_1000M = "run_1000m"  # 1000米跑 (boys), s
+    RUN_800M = "run_800m"  # 800米跑 (girls), s
+    ROPE_SKIP_1MIN = "rope_skip_1min"  # 1分钟跳绳, reps; no national table
+
+
+class PeSource(enum.StrEnum):
+    """Where a trial's result comes from."""
+
+    JUDGE = "judge"  # counted from video by a judge (pe_sensors.judges)
+    DEVICE = "device"  # read from a measuring device (pe_sensors.drivers)
+    MANUAL = "manual"  # entered by the examiner; needs a reason
+
+
+class PeEvidenceKind(enum.StrEnum):
+    """What an evidence file is, kept for arbitration (仲裁)."""
+
+    CLIP = "clip"  # the judge's annotated video, MP4
+    DEVICE_LOG = "device_log"  # the device's readings as text (UTF-8)
+
+
+class PeAttemptState(enum.StrEnum):
+    """The life of one candidate's go at one item."""
+
+    OPEN = "open"  # checked in; trials may be added
+    CONFIRMED = "confirmed"  # the candidate confirmed the result: final
+    REPLACED = "replaced"  # an approved retest (补测) replaced it
+
+
+class PeRetestState(enum.StrEnum):
+    """A retest (补测) request as the exam office decides it."""
+
+    REQUESTED = "requested"  # filed at a station, waiting for the exam office
+    APPROVED = "approved"  # approved: a new attempt exists for it
+    REJECTED = "rejected"  # refused by the exam office, with a reason
+
+
+@dataclass
+class PeStationCreate:
+    code: str  # unique in the exam, e.g. "pull_up-2"
+    name: str  # shown to people, e.g. "引体向上 2号测试点"
+    item: PeItem
+
+
+@dataclass
+class PeStationInfo:
+    station_id: int
+    exam_code: str
+    code: str
+    name: str
+    item: PeItem
+    item_zh: str  # the item's Chinese name, from the glossary
+    unit: str  # "s", "cm", "ml", "reps" or "kg/m2"
+    better: str  # "higher" or "lower"
+    trials_allowed: int  # trials per attempt (best of these counts)
+    has_table: bool  # False: results of this item get no points
+
+
+@dataclass
+class PeStationCreated:
+    station: PeStationInfo
+    station_key: str  # shown once; the server keeps only its SHA-256
+
+
+@dataclass
+class PeCheckinRequest:
+    ticket_number: str
+
+
+@dataclass
+class PeRepetition:
+    """One repetition a judge saw, as ``pe_sensors.judges.Repetition``."""
+
+    start_s: float
+    end_s: float
+    counted: bool
+    reason: str | None = None  # why it did not count (a judge's Refusal value)
+
+
+@dataclass
+class PeEvidenceOut:
+    sha256: str
+    kind: PeEvidenceKind
+    size_bytes: int
+    received_at: str  # ISO 8601, UTC
+    duplicate: bool = False  # True when this trial already held this file
+
+
+@dataclass
+class PeTrialIn:
+    """One trial's result, sent by the station after the trial.
+
+    ``value`` is in the station's unit (runs in seconds); for BMI send
+    ``height_cm`` and ``weight_kg`` and leave ``value`` out.
+    """
+
+    trial_number: int  # 1-based within the attempt; must be the next one
+    source: PeSource
+    unit: str
+    value: float | None = None
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    device: str = ""  # device identity: kind, serial number, boot id
+    judge_version: str = ""  # judge name/version for source "judge"
+    repetitions: list[PeRepetition] = field(default_factory=list)
+    reason: str = ""  # required for source "manual"
+
+
+@dataclass
+class PeTrialOut:
+    trial_id: int
+    attempt_id: int
+    trial_number: int
+    source: PeSource
+    value: float  # as measured (BMI: computed from height and weight)
+    recorded: float | None  # as the test rules record it; None: no table
+    unit: str
+    height_cm: float | None
+    weight_kg: float | None
+    device: str
+    judge_version: str
+    repetitions: list[PeRepetition]
+    reason: str
+    recorded_by: str  # "station:<code>" or "admin"
+    recorded_at: str  # ISO 8601, UTC
+    supersedes_trial_id: int | None  # the trial this one corrects
+    superseded: bool  # True when a later correction replaced this trial
+    evidence: list[PeEvidenceOut]
+    duplicate: bool = False  # True when the server already held this trial
+
+
+@dataclass
+class PeCorrectionIn:
+    """A corrected result for a trial; stored as a new, superseding trial."""
+
+    reason: str
+    unit: str
+    source: PeSource = PeSource.MANUAL
+    value: float | None = None
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    device: str = ""
+    judge_version: str = ""
+    repetitions: list[PeRepetition] = field(default_factory=list)
+
+
+@dataclass
+class PeItemResult:
+    """The counted result of one item: the best valid trial and its points."""
+
+    item: PeItem
+    item_zh: str
+    attempt_id: int | None
+    round: int  # 1, or 2... after approved retests (补测)
+    state: PeAttemptState | None  # None: not tested yet
+    trials_used: int
+    trials_allowed: int
+    best_trial_id: int | None
+    value: float | None  # the best trial's recorded result
+    unit: str
+    table_points: int | None  # 0-100 from the 2014 table; None: no table
+    bonus: int  # extra points (加分) beyond full marks
+    band: str | None  # fitness Band value of table_points
+    exam_points: float | None  # the city's exam points; None: not configured
+    max_exam_points: float | None
+    provisional: bool  # a table row used rests on a single source
+    provisional_reason: str
+    points_note: str  # why points are missing, or ""
+
+
+@dataclass
+class PeCandidateCard:
+    """What a station shows at check-in, and after each trial."""
+
+    ticket_number: str
+    name: str
+    sex: str  # "male" or "female"
+    school: str
+    item: PeItem
+    item_applies: bool  # False: the item is not tested for this sex
+    attempt_id: int | None  # None when not checked in (a look-up)
+    round: int
+    trial_number: int  # the next trial, 1-based; above trials_allowed: done
+    trials_allowed: int
+    trials: list[PeTrialOut]  # every row, superseded ones included
+    result: PeItemResult | None  # None before the first trial
+
+
+@dataclass
+class PeConfirmRequest:
+    """The candidate confirms the shown result; the ticket guards mix-ups."""
+
+    ticket_number: str
+    best_trial_id: int  # the trial whose result the candidate saw
+
+
+@dataclass
+class PeRetestRequest:
+    """A retest (补测) asked for at a station, for the station's item."""
+
+    ticket_number: str
+    reason: str
+
+
+@dataclass
+class PeRetestDecision:
+    approve: bool
+    reason: str
+
+
+@dataclass
+class PeRetestOut:
+    retest_id: int
+    ticket_number: str
+    name: str
+    item: PeItem
+    state: PeRetestState
+    reason: str
+    requested_by: str
+    requested_at: str  # ISO 8601, UTC
+    decided_by: str | None
+    decision_reason: str
+    decided_at: str | None
+    attempt_id: int | None  # the new attempt once approved
+
+
+@dataclass
+class PeResultRow:
+    ticket_number: str
+    name: str
+    sex: str
+    school: str
+    status: str  # normal, absent, misconduct, re-sit, exempt
+    items: list[PeItemResult]  # every item the candidate was tested on
+    total: float | None  # exam points over the configured slots; None: incomplete
+    max_total: float | None
+    provisional: bool  # any counted item is provisional
 
 
 T = TypeVar("T")
