@@ -297,3 +297,131 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_sha256: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- PE exam (体育中考) -------------------------------------------------------
+
+
+class PeStation(Base):
+    """A place where one item of a PE exam is tested (测试点), with its key."""
+
+    __tablename__ = "pe_stations"
+    __table_args__ = (UniqueConstraint("exam_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(32))  # wire.PeItem value
+    # SHA-256 of the station key; the key itself is shown once at creation
+    station_key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    exam: Mapped[Exam] = relationship()
+
+
+class PeAttempt(Base):
+    """A candidate's go at one item; a retest (补测) is a later round."""
+
+    __tablename__ = "pe_attempts"
+    __table_args__ = (UniqueConstraint("candidate_id", "item", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    item: Mapped[str] = mapped_column(String(32))  # wire.PeItem value
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16))  # wire.PeAttemptState value
+    trials_allowed: Mapped[int] = mapped_column(Integer)
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_in_station_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pe_stations.id")
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the trial the candidate confirmed; the result is final from then on
+    confirmed_trial_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    candidate: Mapped[Candidate] = relationship()
+    trials: Mapped[list[PeTrial]] = relationship(
+        back_populates="attempt", order_by="PeTrial.id"
+    )
+
+
+class PeTrial(Base):
+    """One trial's result, never edited: a correction is a new superseding row."""
+
+    __tablename__ = "pe_trials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("pe_attempts.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("pe_stations.id"))
+    trial_number: Mapped[int] = mapped_column(Integer)  # 1-based in the attempt
+    source: Mapped[str] = mapped_column(String(16))  # wire.PeSource value
+    # the measured value as decimal text, so 7.41 s stays exactly 7.41
+    value: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    height_cm: Mapped[float | None] = mapped_column(Float)
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    device: Mapped[str] = mapped_column(String(200), default="")
+    judge_version: Mapped[str] = mapped_column(String(100), default="")
+    repetitions: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    # the trial this row corrects; at most one correction per trial
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pe_trials.id"), unique=True
+    )
+
+    attempt: Mapped[PeAttempt] = relationship(back_populates="trials")
+    evidence: Mapped[list[PeEvidence]] = relationship(
+        back_populates="trial", order_by="PeEvidence.id"
+    )
+
+
+class PeEvidence(Base):
+    """A file kept for arbitration (clip or device log), stored by SHA-256."""
+
+    __tablename__ = "pe_evidence"
+    __table_args__ = (UniqueConstraint("trial_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("pe_trials.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # wire.PeEvidenceKind value
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300))  # under evidence/
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    trial: Mapped[PeTrial] = relationship(back_populates="evidence")
+
+
+class PeRetest(Base):
+    """A retest (补测) request and the exam office's decision on it."""
+
+    __tablename__ = "pe_retests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
+    item: Mapped[str] = mapped_column(String(32))  # wire.PeItem value
+    state: Mapped[str] = mapped_column(String(16))  # wire.PeRetestState value
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the new attempt an approval created
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("pe_attempts.id"))
+
+    candidate: Mapped[Candidate] = relationship()
