@@ -19,7 +19,7 @@ HOP_LENGTH = 160
 
 SILENCE_DBFS = -45.0
 """Frames quieter than this (RMS, dB full scale) are never speech."""
-SPEECH_OVER_FLOOR_DB = 12.0
+SPEECH_OVER_FLOOR_DB = 6.0
 """A speech frame is this much louder than the recording's noise floor."""
 MIN_SPEECH_S = 0.15
 """Less speech than this, in seconds, means the candidate said nothing."""

@@ -19,14 +19,17 @@ means are used, so the unit cancels once the calibration is fitted.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pocketsphinx
+from pocketsphinx.lm import ArpaBoLM
 
 from scoring_engine.errors import ScoringError
 from scoring_engine.text import espeak_pronunciation
@@ -149,14 +152,17 @@ class _Sphinx:
                 _LOOP_WORD.format(phone.lower()), phone, i == len(PHONES) - 1
             )
         self.has_lm = False
+        self.espeak_words: set[str] = set()
 
     def pronunciation(self, word: str) -> tuple[tuple[str, ...], str]:
         """Phones of ``word`` and their source ("cmudict" or "espeak")."""
         phones = self.decoder.lookup_word(word)
         if phones:
-            return tuple(phones.split()), "cmudict"
+            source = "espeak" if word in self.espeak_words else "cmudict"
+            return tuple(phones.split()), source
         espeak = espeak_pronunciation(word)
         self.decoder.add_word(word, " ".join(espeak), True)
+        self.espeak_words.add(word)
         logger.debug("pronunciation of %s from espeak-ng: %s", word, espeak)
         return espeak, "espeak"
 
@@ -175,7 +181,7 @@ class _Sphinx:
         except RuntimeError as exc:
             raise ScoringError(
                 f"pocketsphinx could not align {len(words)} words to "
-                f"{len(pcm) // 32000:.1f} s of audio: {exc}; the audio may be "
+                f"{len(pcm) / 32000:.1f} s of audio: {exc}; the audio may be "
                 "too short for the text"
             ) from exc
         n_frames = self.decoder.n_frames()
@@ -215,6 +221,37 @@ class _Sphinx:
             )
             self.has_lm = True
         self.decoder.activate_search("general")
+        return self._hypothesis(pcm)
+
+    def recognise_biased(
+        self, pcm: bytes, sentences: Sequence[Sequence[str]], extra: Sequence[str]
+    ) -> list[RecognisedWord]:
+        """Words recognised with a trigram of ``sentences`` plus ``extra`` words.
+
+        The ``extra`` words enter as unigrams seen once, so the decoder can
+        leave the item's sentences when the audio says something else.
+        """
+        for word in {w for sentence in sentences for w in sentence} | set(extra):
+            self.pronunciation(word)
+        text = "\n".join(" ".join(sentence) for sentence in sentences if sentence)
+        model = ArpaBoLM(text=text + "\n", add_start=True)
+        for word in extra:
+            model.grams_1.setdefault(word, 1)
+        model.compute()
+        arpa = io.StringIO()
+        model.write(arpa)
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "item.arpa")
+            with open(path, "w", encoding="utf-8") as sink:
+                sink.write(arpa.getvalue())
+            lm = pocketsphinx.NGramModel(
+                self.decoder.config, self.decoder.logmath, path
+            )
+        self.decoder.add_lm("item", lm)
+        self.decoder.activate_search("item")
+        return self._hypothesis(pcm)
+
+    def _hypothesis(self, pcm: bytes) -> list[RecognisedWord]:
         self._decode(pcm)
         logmath = self.decoder.get_logmath()
         words = []
@@ -277,3 +314,11 @@ def recognise(pcm: bytes) -> list[RecognisedWord]:
     """Recognise ``pcm`` with the general English language model."""
     with _LOCK:
         return _sphinx().recognise(pcm)
+
+
+def recognise_biased(
+    pcm: bytes, sentences: Sequence[Sequence[str]], extra: Sequence[str]
+) -> list[RecognisedWord]:
+    """Recognise ``pcm`` with a small trigram of an item's own sentences."""
+    with _LOCK:
+        return _sphinx().recognise_biased(pcm, sentences, extra)

@@ -1,0 +1,257 @@
+"""Fit the read-aloud scorer's linear models on speechocean762.
+
+Usage::
+
+    python -m scoring_engine.calibrate --data ../shared/data/speechocean762/train
+
+Features of every clip are extracted with a pool of worker processes and
+cached (``bench/out/scoring_features.jsonl``), so a rerun only fits. Ridge
+models map the features to each expert aspect (accuracy, fluency, prosodic,
+total, on 0-10, times 10), words' and phones' GOP to the experts' word
+accuracy and phone scores. Speaker-disjoint 5-fold cross-validation reports
+the Pearson correlation per aspect; the final models are fitted on all clips
+and written to ``scoring_engine/params/read_aloud.json``. Age, sex and
+speaker are never features; the speaker only keeps folds disjoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scoring_engine import features as feat
+from scoring_engine.audio import load_audio
+from scoring_engine.errors import ScoringError
+from scoring_engine.text import normalise_text
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = REPO / "bench" / "out" / "scoring_features.jsonl"
+PARAMS = Path(__file__).resolve().parent / "params" / "read_aloud.json"
+FEATURES_VERSION = "1"
+"""Bump when features change, so the cache is not reused."""
+
+ASPECTS = ("accuracy", "fluency", "prosodic", "total")
+RIDGE_ALPHA = 10.0
+"""Ridge penalty on standardised features (chosen once, not tuned per fold)."""
+N_FOLDS = 5
+SEED = 20240601
+
+
+def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Features, word GOPs and phone GOPs of one labelled clip."""
+    out: dict[str, Any] = {"id": label["id"], "version": FEATURES_VERSION}
+    try:
+        y, _ = load_audio(root / label["audio"])
+        analysis = feat.analyse_read_aloud(y, normalise_text(label["text"]))
+    except ScoringError as exc:
+        out["error"] = str(exc)
+        return out
+    out["features"] = analysis.features
+    out["words"] = [
+        {"gop": w.gop, "gop_min": w.gop_min, "phones": [p.gop for p in w.phones]}
+        for w in analysis.words
+    ]
+    return out
+
+
+def _extract_star(args: tuple[dict[str, Any], Path]) -> dict[str, Any]:
+    return extract(*args)
+
+
+def extract_all(
+    labels: list[dict[str, Any]], root: Path, *, workers: int, cache: Path
+) -> dict[str, dict[str, Any]]:
+    """Extract every clip not yet in ``cache`` and return all cached rows."""
+    rows: dict[str, dict[str, Any]] = {}
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            row = json.loads(line)
+            if row.get("version") == FEATURES_VERSION and "error" not in row:
+                rows[row["id"]] = row
+    todo = [label for label in labels if label["id"] not in rows]
+    logger.info("%s clips cached, %s to extract", len(rows), len(todo))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with multiprocessing.Pool(workers) as pool, cache.open("a") as sink:
+        jobs = [(label, root) for label in todo]
+        for i, row in enumerate(pool.imap(_extract_star, jobs, chunksize=4)):
+            rows[row["id"]] = row
+            sink.write(json.dumps(row) + "\n")
+            if (i + 1) % 100 == 0:
+                logger.info(
+                    "%s / %s extracted, %.0f s",
+                    i + 1,
+                    len(todo),
+                    time.monotonic() - start,
+                )
+    return rows
+
+
+def fit_ridge(
+    x: np.ndarray, y: np.ndarray, *, alpha: float
+) -> tuple[np.ndarray, float]:
+    """Ridge regression with an unpenalised intercept.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n_samples, n_features)
+        Standardised features.
+    y : np.ndarray, shape (n_samples,)
+        Targets.
+    alpha : float
+        L2 penalty: minimises ``|y - x w - b|^2 + alpha |w|^2``.
+
+    Returns
+    -------
+    coef : np.ndarray, shape (n_features,)
+    intercept : float
+    """
+    x_mean = x.mean(axis=0)
+    y_mean = float(y.mean())
+    xc = x - x_mean
+    gram = xc.T @ xc + alpha * np.eye(x.shape[1])
+    coef = np.linalg.solve(gram, xc.T @ (y - y_mean))
+    return coef, y_mean - float(x_mean @ coef)
+
+
+def speaker_folds(speakers: list[str], *, n_folds: int, seed: int) -> np.ndarray:
+    """Fold index per clip, every speaker inside one fold (seeded shuffle)."""
+    unique = sorted(set(speakers))
+    order = np.random.default_rng(seed).permutation(len(unique))
+    fold_of = {unique[j]: i % n_folds for i, j in enumerate(order)}
+    return np.array([fold_of[s] for s in speakers])
+
+
+def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    return mean, np.where(scale > 1e-9, scale, 1.0)
+
+
+def cross_validate(
+    x: np.ndarray, targets: dict[str, np.ndarray], folds: np.ndarray
+) -> dict[str, float]:
+    """Pearson r of out-of-fold predictions per aspect."""
+    result = {}
+    for aspect, y in targets.items():
+        predicted = np.zeros_like(y)
+        for fold in np.unique(folds):
+            train = folds != fold
+            mean, scale = _standardise(x[train])
+            coef, intercept = fit_ridge(
+                (x[train] - mean) / scale, y[train], alpha=RIDGE_ALPHA
+            )
+            predicted[~train] = (x[~train] - mean) / scale @ coef + intercept
+        result[aspect] = float(np.corrcoef(np.clip(predicted, 0, 100), y)[0, 1])
+    return result
+
+
+def _word_tables(
+    labels: list[dict[str, Any]], rows: dict[str, dict[str, Any]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Word GOP pairs with word accuracy, phone GOPs with phone scores."""
+    word_x, word_y, phone_x, phone_y = [], [], [], []
+    for label in labels:
+        row = rows.get(label["id"], {})
+        words = row.get("words")
+        if not words or len(words) != len(label["words"]):
+            continue
+        for ours, theirs in zip(words, label["words"], strict=True):
+            word_x.append([ours["gop"], ours["gop_min"]])
+            word_y.append(10.0 * theirs["accuracy"])
+            scores = theirs.get("phone_scores")
+            if scores and len(scores) == len(ours["phones"]):
+                phone_x.extend([[g] for g in ours["phones"]])
+                phone_y.extend([50.0 * s for s in scores])
+    return (np.array(word_x), np.array(word_y), np.array(phone_x), np.array(phone_y))
+
+
+def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, Any]:
+    """Extract, cross-validate, fit on all clips and write the parameters."""
+    labels = [
+        json.loads(line)
+        for line in (data / "labels.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    rows = extract_all(labels, data, workers=workers, cache=cache)
+    usable = [label for label in labels if "features" in rows[label["id"]]]
+    failed = len(labels) - len(usable)
+    if failed:
+        logger.warning("%s clips could not be analysed and are left out", failed)
+
+    # Feature matrix and 0-100 targets.
+    x = np.array(
+        [[rows[lb["id"]]["features"][n] for n in feat.FEATURE_NAMES] for lb in usable]
+    )
+    targets = {a: np.array([10.0 * lb[a] for lb in usable]) for a in ASPECTS}
+    folds = speaker_folds([lb["speaker"] for lb in usable], n_folds=N_FOLDS, seed=SEED)
+    pearson = cross_validate(x, targets, folds)
+    logger.info("cross-validated Pearson r: %s", pearson)
+
+    # Final sentence models on all clips.
+    mean, scale = _standardise(x)
+    aspects = {}
+    for aspect, y in targets.items():
+        coef, intercept = fit_ridge((x - mean) / scale, y, alpha=RIDGE_ALPHA)
+        aspects[aspect] = {"coef": coef.round(6).tolist(), "intercept": intercept}
+
+    # Word and phone accuracy from GOP.
+    word_x, word_y, phone_x, phone_y = _word_tables(usable, rows)
+    word_coef, word_b = fit_ridge(word_x, word_y, alpha=1e-6)
+    phone_coef, phone_b = fit_ridge(phone_x, phone_y, alpha=1e-6)
+    word_r = float(np.corrcoef(word_x @ word_coef + word_b, word_y)[0, 1])
+    phone_r = float(np.corrcoef(phone_x @ phone_coef + phone_b, phone_y)[0, 1])
+
+    params = {
+        "features_version": FEATURES_VERSION,
+        "feature_names": list(feat.FEATURE_NAMES),
+        "mean": mean.round(6).tolist(),
+        "scale": scale.round(6).tolist(),
+        "aspects": aspects,
+        "word_accuracy": {"coef": word_coef.round(6).tolist(), "intercept": word_b},
+        "phone_accuracy": {"coef": phone_coef.round(6).tolist(), "intercept": phone_b},
+        "calibration": {
+            "data": "speechocean762 train",
+            "n_clips": len(usable),
+            "n_failed": failed,
+            "n_folds": N_FOLDS,
+            "seed": SEED,
+            "ridge_alpha": RIDGE_ALPHA,
+            "cv_pearson": {k: round(v, 4) for k, v in pearson.items()},
+            "word_accuracy_pearson_in_sample": round(word_r, 4),
+            "phone_accuracy_pearson_in_sample": round(phone_r, 4),
+        },
+    }
+    out.write_text(json.dumps(params, indent=1) + "\n")
+    logger.info("wrote %s", out)
+    return params
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m scoring_engine.calibrate")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder with labels.jsonl and audio/"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--out", type=Path, default=PARAMS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    params = calibrate(args.data, workers=args.workers, cache=args.cache, out=args.out)
+    print(json.dumps(params["calibration"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Scoring of read-aloud items (朗读短文): the candidate reads a known text.
+
+The recording is force-aligned to the text with pocketsphinx; each phone's
+goodness of pronunciation, the timing of words and pauses, pitch and
+loudness become the features of :mod:`scoring_engine.features`. Ridge
+models calibrated on speechocean762 (``params/read_aloud.json``, written by
+:mod:`scoring_engine.calibrate`) map them to 0-100 scores for accuracy,
+fluency, prosody and overall, each multiplied by the fraction of the text's
+words found in the audio, so a response cannot earn credit for words it did
+not read. Completeness is that fraction, in percent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scoring_engine import sphinx
+from scoring_engine.audio import SR, check_audio
+from scoring_engine.errors import ScoringError
+from scoring_engine.features import (
+    FEATURE_NAMES,
+    MIN_PHONE_FRAMES,
+    Analysis,
+    WordAnalysis,
+    analyse_read_aloud,
+)
+from scoring_engine.params_io import load_params
+from scoring_engine.signal import check_signal, frame_db
+from scoring_engine.text import normalise_text
+
+logger = logging.getLogger(__name__)
+
+SCORER = "read_aloud/0.1.0"
+"""Name and version of this scorer; the version changes whenever scores would."""
+
+MISPRONOUNCED_BELOW = 50.0
+"""Word accuracy under which a found word is marked a mispronunciation."""
+
+DIFFERENT_TEXT_BELOW = 0.5
+"""Completeness fraction under which the audio is taken as another text."""
+
+INSERTION_MIN_S = 0.3
+"""A pause between words holding this much speech, in seconds, is an insertion."""
+
+ASPECT_KEYS = {"accuracy": "accuracy", "fluency": "fluency", "prosody": "prosodic"}
+
+
+@dataclass(frozen=True)
+class PhoneResult:
+    """One phone of a word: ARPAbet symbol and accuracy (0-100)."""
+
+    phone: str
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class WordResult:
+    """One word: times in seconds, accuracy 0-100 and the kind of error.
+
+    ``error`` is "none", "mispronunciation", "omission" (the word is not
+    found in the audio) or "insertion" (speech that is not in the text).
+    """
+
+    text: str
+    start_s: float
+    end_s: float
+    accuracy: float
+    error: str
+    phones: list[PhoneResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadAloudResult:
+    """Scores of one read-aloud response.
+
+    ``scores`` holds accuracy, fluency, prosody, completeness and overall,
+    each 0-100; ``overall`` repeats the overall score.
+    """
+
+    overall: float
+    scores: dict[str, float]
+    words: list[WordResult]
+    flags: list[str]
+    scorer: str = SCORER
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-able data."""
+        return asdict(self)
+
+
+def score_read_aloud(y: np.ndarray, *, sr: int, text: str) -> ReadAloudResult:
+    """Score a recording of ``text`` read aloud.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n_samples,), float32
+        Mono samples in [-1, 1].
+    sr : int
+        Sample rate in Hz; must be 16000 (see :func:`audio.load_audio`).
+    text : str
+        The text the candidate was asked to read.
+
+    Returns
+    -------
+    ReadAloudResult
+        Scores 0-100, per-word results and flags ("no_speech", "too_short",
+        "clipping", "low_snr", "different_text").
+
+    Raises
+    ------
+    ScoringError
+        For empty or malformed audio, a wrong ``sr`` or a text without words.
+    """
+    y = check_audio(y, sr=sr)
+    words = normalise_text(text)
+    if not words:
+        raise ScoringError(
+            f"text {text[:60]!r} has no words to read; give the item's text"
+        )
+    report = check_signal(y)
+    flags = report.flags()
+    if "no_speech" in flags:
+        return _zero_result(words, flags)
+    n_phones = sum(len(sphinx.pronunciation(w)[0]) for w in words)
+    if y.size / (SR / sphinx.FRAME_RATE) < MIN_PHONE_FRAMES * n_phones:
+        return _zero_result(words, [*flags, "too_short"])
+
+    analysis = analyse_read_aloud(y, words)
+    params = load_params("read_aloud")
+    completeness = analysis.features["frac_words_ok"]
+    if completeness < DIFFERENT_TEXT_BELOW:
+        flags.append("different_text")
+    scores = _sentence_scores(analysis, params, completeness)
+    result = ReadAloudResult(
+        overall=scores["overall"],
+        scores=scores,
+        words=_word_results(analysis, params, y),
+        flags=flags,
+    )
+    logger.info(
+        "scored read-aloud of %s words: overall %.1f, flags %s",
+        len(words),
+        result.overall,
+        flags,
+    )
+    return result
+
+
+def _zero_result(words: list[str], flags: list[str]) -> ReadAloudResult:
+    scores = dict.fromkeys(
+        ("accuracy", "fluency", "prosody", "completeness", "overall"), 0.0
+    )
+    omitted = [WordResult(w, 0.0, 0.0, 0.0, "omission") for w in words]
+    return ReadAloudResult(0.0, scores, omitted, flags)
+
+
+def _sentence_scores(
+    analysis: Analysis, params: dict[str, Any], completeness: float
+) -> dict[str, float]:
+    if params["feature_names"] != list(FEATURE_NAMES):
+        raise ScoringError(
+            "params/read_aloud.json was fitted on other features; rerun "
+            "python -m scoring_engine.calibrate"
+        )
+    x = (analysis.vector() - np.array(params["mean"])) / np.array(params["scale"])
+
+    def predict(aspect: str) -> float:
+        model = params["aspects"][aspect]
+        value = float(x @ np.array(model["coef"]) + model["intercept"])
+        return round(float(np.clip(value, 0.0, 100.0)) * completeness, 1)
+
+    scores = {key: predict(aspect) for key, aspect in ASPECT_KEYS.items()}
+    scores["completeness"] = round(100.0 * completeness, 1)
+    scores["overall"] = predict("total")
+    return scores
+
+
+def _linear(model: dict[str, Any], x: list[float]) -> float:
+    value = float(np.dot(model["coef"], x) + model["intercept"])
+    return round(float(np.clip(value, 0.0, 100.0)), 1)
+
+
+def _word_results(
+    analysis: Analysis, params: dict[str, Any], y: np.ndarray
+) -> list[WordResult]:
+    results = []
+    for i, word in enumerate(analysis.words):
+        results.append(_word_result(word, params))
+        if i + 1 < len(analysis.words):
+            inserted = _insertion(word, analysis.words[i + 1], y)
+            if inserted is not None:
+                results.append(inserted)
+    return results
+
+
+def _word_result(word: WordAnalysis, params: dict[str, Any]) -> WordResult:
+    phones = [
+        PhoneResult(p.phone, _linear(params["phone_accuracy"], [p.gop]))
+        for p in word.phones
+    ]
+    if not word.evident:
+        accuracy, error = 0.0, "omission"
+    else:
+        accuracy = _linear(params["word_accuracy"], [word.gop, word.gop_min])
+        error = "mispronunciation" if accuracy < MISPRONOUNCED_BELOW else "none"
+    return WordResult(
+        word.text,
+        word.start / sphinx.FRAME_RATE,
+        (word.start + word.duration) / sphinx.FRAME_RATE,
+        accuracy,
+        error,
+        phones,
+    )
+
+
+def _insertion(
+    before: WordAnalysis, after: WordAnalysis, y: np.ndarray
+) -> WordResult | None:
+    """Speech the aligner left as silence between two words, if any."""
+    start = before.start + before.duration
+    gap = y[start * (SR // 100) : after.start * (SR // 100)]
+    if gap.size < INSERTION_MIN_S * SR:
+        return None
+    db = frame_db(gap)
+    loud = db > max(float(frame_db(y).max()) - 25.0, -45.0)
+    if loud.sum() / sphinx.FRAME_RATE < INSERTION_MIN_S:
+        return None
+    return WordResult(
+        "<unknown>",
+        start / sphinx.FRAME_RATE,
+        after.start / sphinx.FRAME_RATE,
+        0.0,
+        "insertion",
+    )
