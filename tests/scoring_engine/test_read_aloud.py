@@ -10,6 +10,7 @@ import pytest
 from scoring_engine.audio import SR, load_audio
 from scoring_engine.errors import ScoringError
 from scoring_engine.read_aloud import ReadAloudResult, score_read_aloud
+from scoring_engine.synth import speak_to_wav
 from tests.scoring_engine.speech import OTHER_SENTENCE, SENTENCE
 
 ASPECTS = {"accuracy", "fluency", "prosody", "completeness", "overall"}
@@ -70,8 +71,6 @@ def test_scoring_is_deterministic(
 
 def test_out_of_dictionary_word_is_aligned(speech_dir: Path) -> None:
     text = "My friend Zorblax goes to school by bike"
-    from scoring_engine.synth import speak_to_wav
-
     path = speak_to_wav(text, speech_dir / "zorblax.wav")
     y, sr = load_audio(path)
     result = score_read_aloud(y, sr=sr, text=text)
@@ -128,3 +127,21 @@ def test_text_without_words_is_refused(sentence_audio: np.ndarray, text: str) ->
 def test_empty_audio_is_refused() -> None:
     with pytest.raises(ScoringError, match="shorter than"):
         score_read_aloud(np.zeros(0, dtype=np.float32), sr=SR, text=SENTENCE)
+
+
+def test_words_spoken_beyond_the_text_are_an_insertion(speech_dir: Path) -> None:
+    spoken = (
+        "I usually go to school by bike. Yes, really. With my friends every morning"
+    )
+    y, sr = load_audio(speak_to_wav(spoken, speech_dir / "inserted.wav"))
+    result = score_read_aloud(y, sr=sr, text=SENTENCE)
+    kinds = [(w.text, w.error) for w in result.words]
+    inserted = kinds.index(("<unknown>", "insertion"))
+    assert kinds[inserted - 1][0] == "bike" and kinds[inserted + 1][0] == "with"
+    assert sum(error == "insertion" for _, error in kinds) == 1
+
+
+def test_audio_too_short_for_the_text_is_flagged(sentence_audio: np.ndarray) -> None:
+    result = score_read_aloud(sentence_audio[: SR // 2], sr=SR, text=SENTENCE)
+    assert "too_short" in result.flags
+    assert result.overall == 0.0
