@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from exam_server.db import make_engine, make_session_factory, upgrade_database
 from exam_server.errors import ServerError
-from exam_server.routes import office, proctor, seat
+from exam_server.routes import office, pe, proctor, seat
 from exam_server.settings import Settings
 from exam_server.timeutil import now_iso
 from exam_server.wire import Health
@@ -68,6 +68,7 @@ def create_app(settings: Settings, *, job_runner: JobRunner | None = None) -> Fa
     app.include_router(seat.router)
     app.include_router(proctor.router)
     app.include_router(office.router)
+    app.include_router(pe.router)
     _include_proctor_page(app)
 
     @app.get("/api/health")

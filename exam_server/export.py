@@ -6,6 +6,14 @@ Columns follow the fixed field names provincial admissions systems read:
 ``BYXXMC`` school, ``T1`` ... ``Tn`` the points of each item by position,
 ``ZF`` the total, and ``ZT`` the candidate's status (normal, absent,
 misconduct, re-sit, exempt). Points not yet known are left empty.
+
+A PE exam (体育中考) has, instead of ``T1`` ... ``Tn``, four columns per item
+its stations test (``<item>`` is the item's identifier, e.g. ``run_50m``):
+``<item>_CJ`` the counted result (成绩) in the item's unit, ``<item>_BZF``
+the 2014 table points (0-100), ``<item>_DF`` the city's exam points (得分),
+and ``<item>_ZD`` = ``暂定`` (provisional) when the table row behind the
+points rests on a single source; then ``ZF`` the exam total and ``ZF_ZD``
+(``暂定`` when any counted item is provisional).
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_server.identity import IdCipher
-from exam_server.models import Candidate, Exam
+from exam_server.models import Candidate, Exam, ExamKind
+from exam_server.pe import exam_items, exam_pe_results
 from exam_server.results import exam_results
 
 SEX_CODES = {"male": "1", "female": "2"}
@@ -26,11 +35,16 @@ SEX_CODES = {"male": "1", "female": "2"}
 
 Cell = str | float | None
 
+PROVISIONAL_MARK = "暂定"
+"""What a PE export writes where a score is provisional."""
+
 
 def export_table(
     session: Session, exam: Exam, cipher: IdCipher
 ) -> tuple[list[str], list[list[Cell]]]:
     """Return the export's header and rows for ``exam``, by ticket number."""
+    if exam.kind == ExamKind.PE:
+        return _pe_export_table(session, exam, cipher)
     n_items = max((len(paper.items) for paper in exam.papers), default=0)
     header = ["KSH", "XM", "XBDM", "SFZH", "BYXXMC"]
     header += [f"T{position}" for position in range(1, n_items + 1)]
@@ -58,6 +72,58 @@ def export_table(
                 result.school,
                 *points,
                 result.total,
+                result.status,
+            ]
+        )
+    return header, rows
+
+
+def _id_numbers(session: Session, exam: Exam, cipher: IdCipher) -> dict[str, str]:
+    return {
+        ticket: cipher.decrypt(sealed) if sealed else ""
+        for ticket, sealed in session.execute(
+            select(Candidate.ticket_number, Candidate.id_number_encrypted).where(
+                Candidate.exam_id == exam.id
+            )
+        )
+    }
+
+
+def _pe_export_table(
+    session: Session, exam: Exam, cipher: IdCipher
+) -> tuple[list[str], list[list[Cell]]]:
+    """Return the PE export: per item result, table points, exam points, flag."""
+    items = exam_items(session, exam)
+    header = ["KSH", "XM", "XBDM", "SFZH", "BYXXMC"]
+    for item in items:
+        header += [f"{item}_CJ", f"{item}_BZF", f"{item}_DF", f"{item}_ZD"]
+    header += ["ZF", "ZF_ZD", "ZT"]
+    id_numbers = _id_numbers(session, exam, cipher)
+    rows: list[list[Cell]] = []
+    for result in exam_pe_results(session, exam):
+        by_item = {r.item: r for r in result.items}
+        cells: list[Cell] = []
+        for item in items:
+            counted = by_item.get(item)
+            if counted is None or counted.value is None:
+                cells += [None, None, None, None]
+                continue
+            cells += [
+                counted.value,
+                None if counted.table_points is None else float(counted.table_points),
+                counted.exam_points,
+                PROVISIONAL_MARK if counted.provisional else "",
+            ]
+        rows.append(
+            [
+                result.ticket_number,
+                result.name,
+                SEX_CODES.get(result.sex, ""),
+                id_numbers.get(result.ticket_number, ""),
+                result.school,
+                *cells,
+                result.total,
+                PROVISIONAL_MARK if result.provisional else "",
                 result.status,
             ]
         )
