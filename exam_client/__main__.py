@@ -3,6 +3,11 @@
 ``python -m exam_client seat --server URL --room R01 --seat A01
 [--audio-input FILE_OR_FOLDER] [--data-dir DIR] [--autopilot PLAN.json]``
 
+``python -m exam_client pe --server URL --station CODE --key KEY
+--event pullup|situp|rope_skip [--camera 0 | --video FILE] [--lanes N]
+[--autopilot PLAN.json]`` runs a PE station (see
+:mod:`exam_client.pe_station`).
+
 The exit code is 0 when every answer is confirmed by the server, 1 when the
 exam ended with answers unconfirmed, 2 when a step failed (a refused login,
 a broken device), 3 when an autopilot plan says the sound is not clear.
@@ -70,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seat.add_argument("--timeout-s", type=float, default=10.0, help="HTTP timeout")
     seat.add_argument("--poll-s", type=float, default=1.0, help="status poll interval")
+    from exam_client.pe_station.app import add_parser as add_pe_parser
+
+    add_pe_parser(commands)
     return parser
 
 
@@ -186,9 +194,13 @@ def run_seat(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "pe":
+            from exam_client.pe_station.app import run_pe
+
+            return run_pe(args)
         return run_seat(args)
     except ClientError as exc:
-        print(f"seat program: {exc}", file=sys.stderr)
+        print(f"{args.command} program: {exc}", file=sys.stderr)
         return 2
 
 
