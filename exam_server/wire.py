@@ -370,7 +370,7 @@ class PeStationInfo:
     item: PeItem
     item_zh: str  # the item's Chinese name, from the glossary
     unit: str  # "s", "cm", "ml", "reps" or "kg/m2"
-    better: str  # "higher" or "lower"
+    better: str  # "higher", "lower" (runs) or "none" (bmi: one measurement)
     trials_allowed: int  # trials per attempt (best of these counts)
     has_table: bool  # False: results of this item get no points
 
