@@ -121,9 +121,6 @@ DEFAULT_GRADE = 9
 """The grade scored when the exam year has no configuration: the PE exam is
 taken in the last year of junior middle school (初三)."""
 
-_EXTRA_ZH: Mapping[str, str] = {"rope_skip_1min": "1分钟跳绳"}
-"""Chinese names the glossary lacks; move them there when it has them."""
-
 EVIDENCE_MAX_BYTES = 512 << 20
 """Largest evidence file taken: a few minutes of annotated 720p video."""
 
@@ -147,7 +144,7 @@ def better_direction(item: PeItem) -> str:
 
 def item_zh(item: PeItem) -> str:
     """Return the item's Chinese name."""
-    return _EXTRA_ZH.get(item.value) or glossary.zh(item.value)
+    return glossary.zh(item.value)
 
 
 def fitness_item(item: PeItem) -> fitness.Item | None:

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse
 
 from exam_server.errors import NotFound
 from exam_server.wire import SeatState, SittingState
-from standards.glossary import SEAT_STATES
+from standards.glossary import SEAT_STATES, SITTING_STATES
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -27,13 +27,6 @@ _STATIC_FILES = {
     "proctor.css": "text/css; charset=utf-8",
 }
 """The files under ``/static``, by name; nothing else there is served."""
-
-SITTING_STATES_ZH = {
-    SittingState.SCHEDULED: "待开考",
-    SittingState.STARTED: "考试中",
-    SittingState.ENDED: "已结束",
-}
-"""Chinese labels of a sitting's states (the glossary has no such group)."""
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -71,7 +64,7 @@ def labels() -> dict[str, Any]:
             for state in SeatState
         },
         "sitting_states": {
-            state.value: {"zh": SITTING_STATES_ZH[state], "en": state.value}
+            state.value: {"zh": SITTING_STATES[state.value], "en": state.value}
             for state in SittingState
         },
     }

@@ -108,6 +108,14 @@ FITNESS_ITEMS: Mapping[str, str] = MappingProxyType(
 )
 """Items and totals of the fitness standard (values of ``fitness.Item``)."""
 
+PE_EXAM_ITEMS: Mapping[str, str] = MappingProxyType({"rope_skip_1min": "1分钟跳绳"})
+"""PE exam items a city may test that the fitness standard does not score."""
+
+SITTING_STATES: Mapping[str, str] = MappingProxyType(
+    {"scheduled": "待开考", "started": "考试中", "ended": "已结束"}
+)
+"""States of a sitting (values of ``exam_server.wire.SittingState``)."""
+
 SEXES: Mapping[str, str] = MappingProxyType({"male": "男", "female": "女"})
 
 GRADES: Mapping[str, str] = MappingProxyType({"7": "初一", "8": "初二", "9": "初三"})
@@ -120,6 +128,8 @@ GROUPS: tuple[Mapping[str, str], ...] = (
     ITEM_KINDS,
     BANDS,
     FITNESS_ITEMS,
+    PE_EXAM_ITEMS,
+    SITTING_STATES,
     SEXES,
     GRADES,
 )
