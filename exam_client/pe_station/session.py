@@ -395,8 +395,9 @@ class StationSession:
             raw_path, fps=self.stream.fps, frame_size=self.stream.frame_size
         )
         shown_at = 0.0
+        frames = self.stream.frames(self._stop)
         try:
-            for frame in self.stream.frames(self._stop):
+            for frame in frames:
                 if frame.time_s >= limit_s:
                     break
                 writer.write(frame.image)
@@ -409,6 +410,9 @@ class StationSession:
                     )
                     self.listener.frame(image, frame.time_s, self.time_limit_s)
         finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()  # release the camera and the pose models now
             writer.close()
         if writer.n_frames == 0:
             raise CaptureError(
