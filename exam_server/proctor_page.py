@@ -4,8 +4,12 @@
 script and style, no build step and nothing fetched from the internet: the
 exam room's network is cut off). The page logs in with the room code and
 the room's proctor key, polls ``GET /api/rooms/{room}/board`` every second
-and calls the sitting routes. ``GET /proctor/labels.json`` gives the
-Chinese and English labels of the states it shows.
+and calls the sitting routes. A click on a seat (or Enter on it) opens a
+panel to mark the candidate absent or abnormal, or move them to a free
+spare seat, each with a reason and a confirmation; a refusal shows the
+server's sentence. A board older than five seconds is flagged as not to be
+trusted. ``GET /proctor/labels.json`` gives the Chinese and English labels
+of the states it shows.
 """
 
 from __future__ import annotations
