@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,17 +51,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """``python -m exam_server demo --fast`` on a free port, in a subprocess."""
-    data_dir = tmp_path_factory.mktemp("proctor")
-    port = free_port()
+@contextmanager
+def running_demo_server(data_dir: Path, port: int) -> Iterator[DemoServer]:
+    """``python -m exam_server demo --fast`` in a subprocess, stopped on exit.
+
+    The demo in ``data_dir`` is built on the first start and reused after.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("EXAM_DATABASE_URL", "DATABASE_URL", "EXAM_REDIS_URL")
     }
-    log = (data_dir / "server.log").open("wb")
+    log_path = data_dir / "server.log"
+    log = log_path.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "exam_server", "demo", "--fast"]
         + ["--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
@@ -71,7 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process, data_dir / "server.log")
+        _wait_until_up(base_url, process, log_path)
         key = (data_dir / demo.PROCTOR_KEY_FILE).read_text(encoding="ascii").strip()
         yield DemoServer(base_url, data_dir, key)
     finally:
@@ -82,6 +85,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo server on a free port, for the whole module."""
+    with running_demo_server(tmp_path_factory.mktemp("proctor"), free_port()) as up:
+        yield up
 
 
 def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
