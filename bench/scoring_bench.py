@@ -81,7 +81,9 @@ def agreement(data: Path) -> None:
             n_folds=calibrate.N_FOLDS,
             seed=calibrate.SEED,
         )
-        pearson = calibrate.cross_validate(np.array(x), targets, folds)
+        matrix = np.array(x)
+        gate = matrix[:, calibrate.feat.FEATURE_NAMES.index("frac_words_ok")]
+        pearson = calibrate.cross_validate(matrix, targets, folds, gate=gate)
         source = f"recomputed from {len(usable)} cached clips"
     else:
         pearson = load_params("read_aloud")["calibration"]["cv_pearson"]

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / "out" / "scoring_features.jsonl"
 PARAMS = Path(__file__).resolve().parent / "params" / "read_aloud.json"
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 """Bump when features change, so the cache is not reused."""
 
 ASPECTS = ("accuracy", "fluency", "prosodic", "total")
@@ -45,6 +45,10 @@ RIDGE_ALPHA = 10.0
 """Ridge penalty on standardised features (chosen once, not tuned per fold)."""
 N_FOLDS = 5
 SEED = 20240601
+CORRECT_PHONE = 1.9
+"""Mean expert phone score (0-2) from which a phone counts as said right."""
+MIN_PHONE_COUNT = 20
+"""Correct examples a phone needs before it gets its own GOP offset."""
 
 
 def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -58,7 +62,14 @@ def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
         return out
     out["features"] = analysis.features
     out["words"] = [
-        {"gop": w.gop, "gop_min": w.gop_min, "phones": [p.gop for p in w.phones]}
+        {
+            "gop": w.gop,
+            "gop_min": w.gop_min,
+            "squeezed": w.squeezed,
+            "duration": w.duration,
+            "phones": [p.gop for p in w.phones],
+            "phone_names": [p.phone for p in w.phones],
+        }
         for w in analysis.words
     ]
     return out
@@ -139,9 +150,17 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cross_validate(
-    x: np.ndarray, targets: dict[str, np.ndarray], folds: np.ndarray
+    x: np.ndarray,
+    targets: dict[str, np.ndarray],
+    folds: np.ndarray,
+    *,
+    gate: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Pearson r of out-of-fold predictions per aspect."""
+    """Pearson r of out-of-fold predictions per aspect.
+
+    ``gate`` (shape (n_samples,)) multiplies the clipped predictions, as the
+    scorer multiplies by the fraction of words found.
+    """
     result = {}
     for aspect, y in targets.items():
         predicted = np.zeros_like(y)
@@ -152,28 +171,95 @@ def cross_validate(
                 (x[train] - mean) / scale, y[train], alpha=RIDGE_ALPHA
             )
             predicted[~train] = (x[~train] - mean) / scale @ coef + intercept
-        result[aspect] = float(np.corrcoef(np.clip(predicted, 0, 100), y)[0, 1])
+        predicted = np.clip(predicted, 0, 100)
+        if gate is not None:
+            predicted = predicted * gate
+        result[aspect] = float(np.corrcoef(predicted, y)[0, 1])
     return result
 
 
-def _word_tables(
+def _word_pairs(
     labels: list[dict[str, Any]], rows: dict[str, dict[str, Any]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Word GOP pairs with word accuracy, phone GOPs with phone scores."""
-    word_x, word_y, phone_x, phone_y = [], [], [], []
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Our words beside the experts' words, for clips where both line up."""
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for label in labels:
-        row = rows.get(label["id"], {})
-        words = row.get("words")
-        if not words or len(words) != len(label["words"]):
+        words = rows.get(label["id"], {}).get("words")
+        if words and len(words) == len(label["words"]):
+            pairs.extend(zip(words, label["words"], strict=True))
+    return pairs
+
+
+def phone_offsets(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> dict[str, float]:
+    """Median GOP per phone over phones all experts marked correct.
+
+    Some phones fit the free loop worse than others even when said well;
+    subtracting this offset puts every phone's GOP on one scale.
+    """
+    by_phone: dict[str, list[float]] = {}
+    for ours, theirs in pairs:
+        scores = theirs.get("phone_scores")
+        if not scores or len(scores) != len(ours["phones"]):
             continue
-        for ours, theirs in zip(words, label["words"], strict=True):
-            word_x.append([ours["gop"], ours["gop_min"]])
-            word_y.append(10.0 * theirs["accuracy"])
-            scores = theirs.get("phone_scores")
-            if scores and len(scores) == len(ours["phones"]):
-                phone_x.extend([[g] for g in ours["phones"]])
-                phone_y.extend([50.0 * s for s in scores])
+        for name, gop, score in zip(
+            ours["phone_names"], ours["phones"], scores, strict=True
+        ):
+            if score >= CORRECT_PHONE:
+                by_phone.setdefault(name, []).append(gop)
+    return {
+        name: round(float(np.median(gops)), 3)
+        for name, gops in sorted(by_phone.items())
+        if len(gops) >= MIN_PHONE_COUNT
+    }
+
+
+def _word_tables(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]], offsets: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Adjusted word GOP pairs with word accuracy, phone GOP with phone score."""
+    word_x, word_y, phone_x, phone_y = [], [], [], []
+    for ours, theirs in pairs:
+        adjusted = [
+            gop - offsets.get(name, 0.0)
+            for name, gop in zip(ours["phone_names"], ours["phones"], strict=True)
+        ] or [feat.GOP_FLOOR]
+        word_x.append([float(np.mean(adjusted)), float(np.min(adjusted))])
+        word_y.append(10.0 * theirs["accuracy"])
+        scores = theirs.get("phone_scores")
+        if scores and len(scores) == len(adjusted):
+            phone_x.extend([[g] for g in adjusted])
+            phone_y.extend([50.0 * s for s in scores])
     return (np.array(word_x), np.array(word_y), np.array(phone_x), np.array(phone_y))
+
+
+def _fit_word_models(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> dict[str, dict[str, Any]]:
+    """Phone offsets and the linear maps to word and phone accuracy."""
+    offsets = phone_offsets(pairs)
+    word_x, word_y, phone_x, phone_y = _word_tables(pairs, offsets)
+    word_coef, word_b = fit_ridge(word_x, word_y, alpha=1e-6)
+    phone_coef, phone_b = fit_ridge(phone_x, phone_y, alpha=1e-6)
+    word_r = float(np.corrcoef(word_x @ word_coef + word_b, word_y)[0, 1])
+    phone_r = float(np.corrcoef(phone_x @ phone_coef + phone_b, phone_y)[0, 1])
+    return {
+        "params": {
+            "word_accuracy": {"coef": word_coef.round(6).tolist(), "intercept": word_b},
+            "phone_accuracy": {
+                "coef": phone_coef.round(6).tolist(),
+                "intercept": phone_b,
+            },
+            "phone_gop_offset": offsets,
+        },
+        "fit": {
+            "n_words": len(word_y),
+            "n_phones": len(phone_y),
+            "word_accuracy_pearson_in_sample": round(word_r, 4),
+            "phone_accuracy_pearson_in_sample": round(phone_r, 4),
+        },
+    }
 
 
 def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, Any]:
@@ -195,8 +281,10 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
     )
     targets = {a: np.array([10.0 * lb[a] for lb in usable]) for a in ASPECTS}
     folds = speaker_folds([lb["speaker"] for lb in usable], n_folds=N_FOLDS, seed=SEED)
-    pearson = cross_validate(x, targets, folds)
-    logger.info("cross-validated Pearson r: %s", pearson)
+    gate = x[:, feat.FEATURE_NAMES.index("frac_words_ok")]
+    pearson = cross_validate(x, targets, folds, gate=gate)
+    ungated = cross_validate(x, targets, folds)
+    logger.info("cross-validated Pearson r: %s (ungated %s)", pearson, ungated)
 
     # Final sentence models on all clips.
     mean, scale = _standardise(x)
@@ -206,11 +294,7 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
         aspects[aspect] = {"coef": coef.round(6).tolist(), "intercept": intercept}
 
     # Word and phone accuracy from GOP.
-    word_x, word_y, phone_x, phone_y = _word_tables(usable, rows)
-    word_coef, word_b = fit_ridge(word_x, word_y, alpha=1e-6)
-    phone_coef, phone_b = fit_ridge(phone_x, phone_y, alpha=1e-6)
-    word_r = float(np.corrcoef(word_x @ word_coef + word_b, word_y)[0, 1])
-    phone_r = float(np.corrcoef(phone_x @ phone_coef + phone_b, phone_y)[0, 1])
+    word_models = _fit_word_models(_word_pairs(usable, rows))
 
     params = {
         "features_version": FEATURES_VERSION,
@@ -218,8 +302,7 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
         "mean": mean.round(6).tolist(),
         "scale": scale.round(6).tolist(),
         "aspects": aspects,
-        "word_accuracy": {"coef": word_coef.round(6).tolist(), "intercept": word_b},
-        "phone_accuracy": {"coef": phone_coef.round(6).tolist(), "intercept": phone_b},
+        **word_models["params"],
         "calibration": {
             "data": "speechocean762 train",
             "n_clips": len(usable),
@@ -228,8 +311,10 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
             "seed": SEED,
             "ridge_alpha": RIDGE_ALPHA,
             "cv_pearson": {k: round(v, 4) for k, v in pearson.items()},
-            "word_accuracy_pearson_in_sample": round(word_r, 4),
-            "phone_accuracy_pearson_in_sample": round(phone_r, 4),
+            "cv_pearson_without_completeness": {
+                k: round(v, 4) for k, v in ungated.items()
+            },
+            **word_models["fit"],
         },
     }
     out.write_text(json.dumps(params, indent=1) + "\n")

@@ -120,8 +120,16 @@ class WordAnalysis:
 
     @property
     def evident(self) -> bool:
-        """Whether the audio gives reasonable acoustic evidence of the word."""
-        return not self.squeezed and self.gop >= 2 * BAD_WORD_GOP
+        """Whether the audio gives reasonable acoustic evidence of the word.
+
+        A word is missing when its phones fit far worse than the free phone
+        loop (mean GOP under twice :data:`BAD_WORD_GOP`), or when the aligner
+        squeezed it into the fewest frames possible and it still fits badly;
+        a short word said quickly and well is kept.
+        """
+        if self.gop < 2 * BAD_WORD_GOP:
+            return False
+        return not (self.squeezed and self.gop < BAD_WORD_GOP)
 
 
 @dataclass(frozen=True)

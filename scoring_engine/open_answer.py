@@ -180,18 +180,7 @@ def score_open_answer(
     if recognizer is None:
         recognizer = default_recognizer(bias_texts=[*reference_answers, *key_points])
     transcript = recognizer.transcribe(y, sr=sr)
-    heard = content_words(transcript.text)
-    found = [
-        point
-        for point in key_points
-        if (words := content_words(point))
-        and _matched(words, heard) >= math.ceil(KEY_POINT_SHARE * len(words))
-    ]
-    similarity = max(_f1(ref, heard) for ref in references if ref)
-    if key_points:
-        content = min(1.0, len(found) / len(key_points) / FULL_COVERAGE)
-    else:
-        content = similarity
+    found, content, similarity = _content(transcript, references, key_points)
     fluency = _fluency(transcript)
     overall = 100.0 * (
         W_CONTENT * content + W_SIMILARITY * similarity + W_FLUENCY * fluency
@@ -215,6 +204,25 @@ def score_open_answer(
             "fluency": round(fluency, 3),
         },
     )
+
+
+def _content(
+    transcript: Transcript, references: list[list[str]], key_points: list[str]
+) -> tuple[list[str], float, float]:
+    """Key points found, the content part and the similarity part."""
+    heard = content_words(transcript.text)
+    found = [
+        point
+        for point in key_points
+        if (words := content_words(point))
+        and _matched(words, heard) >= math.ceil(KEY_POINT_SHARE * len(words))
+    ]
+    similarity = max(_f1(ref, heard) for ref in references if ref)
+    if key_points:
+        content = min(1.0, len(found) / len(key_points) / FULL_COVERAGE)
+    else:
+        content = similarity
+    return found, content, similarity
 
 
 def _f1(reference: list[str], heard: list[str]) -> float:

@@ -8,6 +8,10 @@ models calibrated on speechocean762 (``params/read_aloud.json``, written by
 fluency, prosody and overall, each multiplied by the fraction of the text's
 words found in the audio, so a response cannot earn credit for words it did
 not read. Completeness is that fraction, in percent.
+
+Word and phone accuracy come from GOP after subtracting each phone's
+typical GOP when said right (``phone_gop_offset`` in the parameters), by
+linear maps fitted to the experts' word and phone scores.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from scoring_engine.text import normalise_text
 
 logger = logging.getLogger(__name__)
 
-SCORER = "read_aloud/0.1.0"
+SCORER = "read_aloud/0.2.0"
 """Name and version of this scorer; the version changes whenever scores would."""
 
 MISPRONOUNCED_BELOW = 50.0
@@ -198,14 +202,17 @@ def _word_results(
 
 
 def _word_result(word: WordAnalysis, params: dict[str, Any]) -> WordResult:
+    offsets = params["phone_gop_offset"]
+    adjusted = [p.gop - offsets.get(p.phone, 0.0) for p in word.phones]
     phones = [
-        PhoneResult(p.phone, _linear(params["phone_accuracy"], [p.gop]))
-        for p in word.phones
+        PhoneResult(p.phone, _linear(params["phone_accuracy"], [gop]))
+        for p, gop in zip(word.phones, adjusted, strict=True)
     ]
-    if not word.evident:
+    if not word.evident or not adjusted:
         accuracy, error = 0.0, "omission"
     else:
-        accuracy = _linear(params["word_accuracy"], [word.gop, word.gop_min])
+        features = [float(np.mean(adjusted)), float(np.min(adjusted))]
+        accuracy = _linear(params["word_accuracy"], features)
         error = "mispronunciation" if accuracy < MISPRONOUNCED_BELOW else "none"
     return WordResult(
         word.text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoring_engine.calibrate import fit_ridge, speaker_folds
+from scoring_engine.calibrate import fit_ridge, phone_offsets, speaker_folds
 from scoring_engine.features import FEATURE_NAMES
 from scoring_engine.params_io import load_params
 
@@ -31,3 +31,16 @@ def test_shipped_parameters_match_the_features() -> None:
     assert params["feature_names"] == list(FEATURE_NAMES)
     assert set(params["aspects"]) == {"accuracy", "fluency", "prosodic", "total"}
     assert params["calibration"]["cv_pearson"]["total"] > 0.4
+
+
+def test_phone_offsets_are_medians_over_phones_said_right() -> None:
+    ours = {"phone_names": ["T", "IY"], "phones": [-4.0, -10.0]}
+    pairs = [
+        (ours, {"phone_scores": [2.0, 2.0]}),
+        (
+            {"phone_names": ["T", "IY"], "phones": [-6.0, -90.0]},
+            {"phone_scores": [2.0, 0.0]},
+        ),
+    ] * 20
+    offsets = phone_offsets(pairs)
+    assert offsets == {"T": -5.0, "IY": -10.0}
