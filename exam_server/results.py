@@ -4,6 +4,12 @@ An item's points are those of the newest :class:`~exam_server.models.Score`
 of its response. An attempt's total exists once every item of its paper has
 points; after the room end an item never answered counts 0, so a candidate
 who skipped an item still gets a total.
+
+An answer needs a person's review when its scoring job failed (it then has
+no points, so the total waits for the reviewer) or when the scorer flagged
+it (no speech, clipping, another text read...: its machine points stand
+until a reviewer replaces them). A reviewer's score is the newest row, so
+it overrides the machine.
 """
 
 from __future__ import annotations
@@ -19,19 +25,33 @@ from exam_server.models import (
     Candidate,
     Exam,
     Item,
+    JobState,
     Paper,
     Response,
     Room,
     Score,
+    ScoringJob,
     Sitting,
 )
-from exam_server.wire import ItemKind, ItemResult, ResultRow, SittingState
+from exam_server.wire import (
+    ItemKind,
+    ItemResult,
+    ResultRow,
+    ScoringState,
+    SittingState,
+)
+
+HUMAN_SCORER = "human/1"
+"""The scorer name of points given by a reviewer."""
 
 
 @dataclass(frozen=True)
 class CurrentScore:
     points: float
     score: float | None
+    scorer: str = ""
+    flags: tuple[str, ...] = ()
+    note: str = ""  # a reviewer's reason
 
 
 def current_sitting(session: Session, room: Room) -> Sitting | None:
@@ -57,13 +77,35 @@ def newest_scores(
         return {}
     newest: dict[int, CurrentScore] = {}
     rows = session.execute(
-        select(Score.response_id, Score.points, Score.score)
+        select(Score.response_id, Score.points, Score.score, Score.scorer, Score.detail)
         .where(Score.response_id.in_(ids))
         .order_by(Score.created_at, Score.id)
     )
-    for response_id, points, score in rows:
-        newest[response_id] = CurrentScore(points=points, score=score)
+    for response_id, points, score, scorer, detail in rows:
+        flags = detail.get("flags", []) if isinstance(detail, dict) else []
+        note = detail.get("reason", "") if isinstance(detail, dict) else ""
+        newest[response_id] = CurrentScore(
+            points=points,
+            score=score,
+            scorer=scorer,
+            flags=tuple(str(flag) for flag in flags),
+            note=str(note) if scorer == HUMAN_SCORER else "",
+        )
     return newest
+
+
+def failed_jobs(session: Session, response_ids: Iterable[int]) -> dict[int, str]:
+    """Return the error of each response whose scoring job failed, by response id."""
+    ids = list(response_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ScoringJob.response_id, ScoringJob.error).where(
+            ScoringJob.response_id.in_(ids),
+            ScoringJob.state == JobState.FAILED.value,
+        )
+    )
+    return {response_id: error for response_id, error in rows}
 
 
 def item_results(
@@ -72,29 +114,54 @@ def item_results(
     scores: dict[int, CurrentScore],
     *,
     sitting_ended: bool,
+    failures: dict[int, str] | None = None,
 ) -> list[ItemResult]:
     """Return each item's result; unanswered items count 0 once the sitting ended."""
     by_item = {response.item_id: response for response in responses}
-    results = []
-    for item in items:
-        response = by_item.get(item.id)
-        current = None if response is None else scores.get(response.id)
-        if current is not None:
-            points: float | None = current.points
-            score = current.score
-        else:
-            points = 0.0 if response is None and sitting_ended else None
-            score = None
-        results.append(
-            ItemResult(
-                position=item.position,
-                kind=ItemKind(item.kind),
-                points=points,
-                max_points=item.points,
-                score=score,
-            )
-        )
-    return results
+    failures = failures or {}
+    return [
+        _item_result(item, by_item.get(item.id), scores, failures, sitting_ended)
+        for item in items
+    ]
+
+
+def _item_result(
+    item: Item,
+    response: Response | None,
+    scores: dict[int, CurrentScore],
+    failures: dict[int, str],
+    sitting_ended: bool,
+) -> ItemResult:
+    result = ItemResult(
+        position=item.position,
+        kind=ItemKind(item.kind),
+        points=None,
+        max_points=item.points,
+        score=None,
+    )
+    if response is None:
+        result.state = ScoringState.UNANSWERED
+        result.points = 0.0 if sitting_ended else None
+        return result
+    result.response_id = response.id
+    current = scores.get(response.id)
+    if current is None:
+        if response.id in failures:
+            result.state = ScoringState.NEEDS_REVIEW
+            result.review_reason = failures[response.id]
+        return result
+    result.points = current.points
+    result.score = current.score
+    result.flags = list(current.flags)
+    if current.scorer == HUMAN_SCORER:
+        result.state = ScoringState.REVIEWED
+        result.review_reason = current.note
+    elif current.flags:
+        result.state = ScoringState.NEEDS_REVIEW
+        result.review_reason = "flagged by the scorer: " + ", ".join(current.flags)
+    else:
+        result.state = ScoringState.SCORED
+    return result
 
 
 def total_points(results: list[ItemResult]) -> float | None:
@@ -106,12 +173,13 @@ def total_points(results: list[ItemResult]) -> float | None:
 
 def attempt_results(session: Session, attempt: Attempt) -> list[ItemResult]:
     """Return the item results of one attempt."""
-    scores = newest_scores(session, (r.id for r in attempt.responses))
+    response_ids = [r.id for r in attempt.responses]
     return item_results(
         attempt.sitting.paper.items,
         attempt.responses,
-        scores,
+        newest_scores(session, response_ids),
         sitting_ended=attempt.sitting.state == SittingState.ENDED,
+        failures=failed_jobs(session, response_ids),
     )
 
 
@@ -140,10 +208,9 @@ def exam_results(session: Session, exam: Exam) -> list[ResultRow]:
         )
     )
     newest_attempt = {attempt.candidate_id: attempt for attempt in attempts}
-    scores = newest_scores(
-        session,
-        (r.id for a in newest_attempt.values() for r in a.responses),
-    )
+    response_ids = [r.id for a in newest_attempt.values() for r in a.responses]
+    scores = newest_scores(session, response_ids)
+    failures = failed_jobs(session, response_ids)
     rows = []
     for candidate in candidates:
         attempt = newest_attempt.get(candidate.id)
@@ -154,6 +221,7 @@ def exam_results(session: Session, exam: Exam) -> list[ResultRow]:
                 attempt.responses,
                 scores,
                 sitting_ended=attempt.sitting.state == SittingState.ENDED,
+                failures=failures,
             )
         rows.append(
             ResultRow(

@@ -34,6 +34,7 @@ Exam office, ``Authorization: Bearer <admin token>``
         (CSV, UTF-8 or GBK) -> ImportReport
     ``POST /api/sittings/{sitting_id}/assign``  AssignRequest -> AssignReport
     ``GET  /api/exams/{exam_code}/results``  -> list[ResultRow]
+    ``POST /api/responses/{response_id}/review``  ReviewRequest -> ItemResult
     ``GET  /api/exams/{exam_code}/export.csv?reason=...``  UTF-8 with BOM
     ``GET  /api/exams/{exam_code}/export.xlsx?reason=...``
         (for a PE exam both exports carry the PE columns: per item the best
@@ -281,6 +282,16 @@ class AssignReport:
     assignments: list[SeatAssignment]
 
 
+class ScoringState(enum.StrEnum):
+    """Where an answer is between the seat and its final points."""
+
+    UNANSWERED = "unanswered"  # no answer; counts 0 once the sitting ended
+    PENDING = "pending"  # answered; the scorer has not finished
+    SCORED = "scored"  # scored by machine, nothing flagged
+    NEEDS_REVIEW = "needs_review"  # the scorer refused or flagged it
+    REVIEWED = "reviewed"  # scored by a person, which overrides the machine
+
+
 @dataclass
 class ItemResult:
     position: int
@@ -288,6 +299,18 @@ class ItemResult:
     points: float | None  # None until scored
     max_points: float
     score: float | None  # the scorer's 0-100 before conversion to points
+    state: ScoringState = ScoringState.PENDING
+    response_id: int | None = None
+    flags: list[str] = field(default_factory=list)  # the scorer's, for review
+    review_reason: str = ""  # why a person must look, or what they decided
+
+
+@dataclass
+class ReviewRequest:
+    """A person's points for one answer, with the reason (kept in the audit log)."""
+
+    points: float
+    reason: str
 
 
 @dataclass

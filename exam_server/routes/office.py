@@ -22,15 +22,25 @@ from exam_server.candidates_csv import CandidateRow, parse_candidates
 from exam_server.errors import Conflict, NotFound, Unprocessable
 from exam_server.export import export_table, to_csv_bytes, to_xlsx_bytes
 from exam_server.identity import IdCipher
-from exam_server.models import Attempt, Candidate, CandidateStatus, Exam, Sitting
-from exam_server.results import exam_results
+from exam_server.models import (
+    Attempt,
+    Candidate,
+    CandidateStatus,
+    Exam,
+    Response,
+    Score,
+    Sitting,
+)
+from exam_server.results import HUMAN_SCORER, attempt_results, exam_results
 from exam_server.routes.common import exam_by_code, sitting_by_id
 from exam_server.routes.deps import SessionDep, SettingsDep
 from exam_server.wire import (
     AssignReport,
     AssignRequest,
     ImportReport,
+    ItemResult,
     ResultRow,
+    ReviewRequest,
     SeatAssignment,
     SeatState,
     SittingState,
@@ -206,6 +216,50 @@ def _candidates_to_seat(
 def results(exam_code: str, session: SessionDep, _actor: AdminActor) -> list[ResultRow]:
     """Every candidate's points by item and total (no id numbers)."""
     return exam_results(session, exam_by_code(session, exam_code))
+
+
+@router.post("/api/responses/{response_id}/review")
+def review(
+    response_id: int,
+    request: ReviewRequest,
+    session: SessionDep,
+    actor: AdminActor,
+) -> ItemResult:
+    """Give one answer a person's points; they override the machine's."""
+    response = session.get(Response, response_id)
+    if response is None:
+        raise NotFound(f"there is no answer {response_id}")
+    item = response.item
+    if not 0 <= request.points <= item.points:
+        raise Unprocessable(
+            f"item {item.position} is worth 0 to {item.points:g} points, "
+            f"not {request.points:g}"
+        )
+    if not request.reason.strip():
+        raise Unprocessable("a review needs a reason, written for the audit log")
+    detail = {"reviewer": actor, "reason": request.reason.strip()}
+    session.add(
+        Score(
+            response_id=response.id,
+            scorer=HUMAN_SCORER,
+            score=None,
+            points=request.points,
+            detail=detail,
+        )
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="review_response",
+        reason=request.reason,
+        detail={"response_id": response.id, "points": request.points},
+    )
+    session.commit()
+    logger.info(
+        "answer %s reviewed by %s: %s points", response.id, actor, request.points
+    )
+    results = attempt_results(session, response.attempt)
+    return next(r for r in results if r.response_id == response.id)
 
 
 @router.get("/api/exams/{exam_code}/export.csv")
