@@ -30,6 +30,7 @@ import numpy as np
 from scoring_engine import features as feat
 from scoring_engine.audio import load_audio
 from scoring_engine.errors import ScoringError
+from scoring_engine.features import word_features
 from scoring_engine.text import normalise_text
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / "out" / "scoring_features.jsonl"
 PARAMS = Path(__file__).resolve().parent / "params" / "read_aloud.json"
-FEATURES_VERSION = "2"
+FEATURES_VERSION = "3"
 """Bump when features change, so the cache is not reused."""
 
 ASPECTS = ("accuracy", "fluency", "prosodic", "total")
@@ -67,7 +68,7 @@ def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
             "gop_min": w.gop_min,
             "squeezed": w.squeezed,
             "duration": w.duration,
-            "phones": [p.gop for p in w.phones],
+            "phones": [p.gop_raw for p in w.phones],
             "phone_names": [p.phone for p in w.phones],
         }
         for w in analysis.words
@@ -193,7 +194,7 @@ def _word_pairs(
 def phone_offsets(
     pairs: list[tuple[dict[str, Any], dict[str, Any]]],
 ) -> dict[str, float]:
-    """Median GOP per phone over phones all experts marked correct.
+    """Median raw GOP per phone over phones all experts marked correct.
 
     Some phones fit the free loop worse than others even when said well;
     subtracting this offset puts every phone's GOP on one scale.
@@ -222,10 +223,10 @@ def _word_tables(
     word_x, word_y, phone_x, phone_y = [], [], [], []
     for ours, theirs in pairs:
         adjusted = [
-            gop - offsets.get(name, 0.0)
+            feat.adjusted_gop(gop, offsets.get(name, 0.0))
             for name, gop in zip(ours["phone_names"], ours["phones"], strict=True)
         ] or [feat.GOP_FLOOR]
-        word_x.append([float(np.mean(adjusted)), float(np.min(adjusted))])
+        word_x.append(word_features(adjusted, duration=ours["duration"]))
         word_y.append(10.0 * theirs["accuracy"])
         scores = theirs.get("phone_scores")
         if scores and len(scores) == len(adjusted):

@@ -98,12 +98,19 @@ FEATURE_NAMES = (
 
 @dataclass(frozen=True)
 class PhoneAnalysis:
-    """One aligned phone: times in frames and its GOP."""
+    """One aligned phone: times in frames and its GOP.
+
+    ``gop`` is capped at 0 (a phone cannot fit better than the best free
+    path); ``gop_raw`` keeps positive values, where the phone loop's
+    language model kept the free path from the acoustically best phone,
+    which tells phones apart when they are all said well.
+    """
 
     phone: str
     start: int
     duration: int
     gop: float
+    gop_raw: float
 
 
 @dataclass(frozen=True)
@@ -192,9 +199,10 @@ def _word(entry: sphinx.AlignedWord, text: str, gop_frames: np.ndarray) -> WordA
     phones = []
     for phone in entry.phones:
         frames = gop_frames[phone.start : phone.start + phone.duration]
-        gop = float(frames.mean()) if frames.size else GOP_FLOOR
-        gop = float(np.clip(gop, GOP_FLOOR, 0.0))
-        phones.append(PhoneAnalysis(phone.name, phone.start, phone.duration, gop))
+        raw = max(float(frames.mean()), GOP_FLOOR) if frames.size else GOP_FLOOR
+        phones.append(
+            PhoneAnalysis(phone.name, phone.start, phone.duration, min(raw, 0.0), raw)
+        )
     gops = [p.gop for p in phones] or [GOP_FLOOR]
     squeezed = entry.duration <= MIN_PHONE_FRAMES * len(phones) + 1
     return WordAnalysis(
@@ -206,6 +214,38 @@ def _word(entry: sphinx.AlignedWord, text: str, gop_frames: np.ndarray) -> WordA
         float(np.min(gops)),
         squeezed,
     )
+
+
+def adjusted_gop(gop_raw: float, offset: float) -> float:
+    """GOP of a phone relative to the same phone said right, capped at 0.
+
+    ``offset`` is the phone's median raw GOP over phones the experts marked
+    correct (``phone_gop_offset`` in the parameters).
+    """
+    return min(gop_raw - offset, 0.0)
+
+
+def word_features(adjusted_gops: list[float], *, duration: int) -> list[float]:
+    """Inputs of the word accuracy model.
+
+    Parameters
+    ----------
+    adjusted_gops : list of float
+        :func:`adjusted_gop` of each phone; at least one.
+    duration : int
+        Frames of the word.
+
+    Returns
+    -------
+    list of float
+        Mean and minimum adjusted GOP, and the log of frames per phone.
+    """
+    per_phone = max(duration, 1) / len(adjusted_gops)
+    return [
+        float(np.mean(adjusted_gops)),
+        float(np.min(adjusted_gops)),
+        float(np.log(per_phone)),
+    ]
 
 
 def _inner_pauses(words: list[WordAnalysis]) -> list[float]:

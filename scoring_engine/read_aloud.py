@@ -30,7 +30,9 @@ from scoring_engine.features import (
     MIN_PHONE_FRAMES,
     Analysis,
     WordAnalysis,
+    adjusted_gop,
     analyse_read_aloud,
+    word_features,
 )
 from scoring_engine.params_io import load_params
 from scoring_engine.signal import check_signal, frame_db
@@ -38,7 +40,7 @@ from scoring_engine.text import normalise_text
 
 logger = logging.getLogger(__name__)
 
-SCORER = "read_aloud/0.2.0"
+SCORER = "read_aloud/0.3.0"
 """Name and version of this scorer; the version changes whenever scores would."""
 
 MISPRONOUNCED_BELOW = 50.0
@@ -203,7 +205,7 @@ def _word_results(
 
 def _word_result(word: WordAnalysis, params: dict[str, Any]) -> WordResult:
     offsets = params["phone_gop_offset"]
-    adjusted = [p.gop - offsets.get(p.phone, 0.0) for p in word.phones]
+    adjusted = [adjusted_gop(p.gop_raw, offsets.get(p.phone, 0.0)) for p in word.phones]
     phones = [
         PhoneResult(p.phone, _linear(params["phone_accuracy"], [gop]))
         for p, gop in zip(word.phones, adjusted, strict=True)
@@ -211,7 +213,7 @@ def _word_result(word: WordAnalysis, params: dict[str, Any]) -> WordResult:
     if not word.evident or not adjusted:
         accuracy, error = 0.0, "omission"
     else:
-        features = [float(np.mean(adjusted)), float(np.min(adjusted))]
+        features = word_features(adjusted, duration=word.duration)
         accuracy = _linear(params["word_accuracy"], features)
         error = "mispronunciation" if accuracy < MISPRONOUNCED_BELOW else "none"
     return WordResult(
