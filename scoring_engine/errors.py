@@ -10,3 +10,11 @@ class ScoringError(PlatformError):
 
     The message names the input, the bad value, the limit and what to do.
     """
+
+
+class AlignmentError(ScoringError):
+    """The recording could not be aligned to the text at all.
+
+    Usually another text was read, or far too little of it; the read-aloud
+    scorer then scores what it can recognise and flags the answer.
+    """

@@ -16,15 +16,16 @@ linear maps fitted to the experts' word and phone scores.
 
 from __future__ import annotations
 
+import difflib
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from scoring_engine import sphinx
-from scoring_engine.audio import SR, check_audio
-from scoring_engine.errors import ScoringError
+from scoring_engine.audio import SR, check_audio, to_pcm16
+from scoring_engine.errors import AlignmentError, ScoringError
 from scoring_engine.features import (
     FEATURE_NAMES,
     MIN_PHONE_FRAMES,
@@ -40,7 +41,7 @@ from scoring_engine.text import normalise_text
 
 logger = logging.getLogger(__name__)
 
-SCORER = "read_aloud/0.3.0"
+SCORER = "read_aloud/0.3.1"
 """Name and version of this scorer; the version changes whenever scores would."""
 
 MISPRONOUNCED_BELOW = 50.0
@@ -135,7 +136,11 @@ def score_read_aloud(y: np.ndarray, *, sr: int, text: str) -> ReadAloudResult:
     if y.size / (SR / sphinx.FRAME_RATE) < MIN_PHONE_FRAMES * n_phones:
         return _zero_result(words, [*flags, "too_short"])
 
-    analysis = analyse_read_aloud(y, words)
+    try:
+        analysis = analyse_read_aloud(y, words)
+    except AlignmentError as exc:
+        logger.warning("%s; scoring what is recognised instead", exc)
+        return _unaligned_result(y, words, flags)
     params = load_params("read_aloud")
     completeness = analysis.features["frac_words_ok"]
     if completeness < DIFFERENT_TEXT_BELOW:
@@ -153,6 +158,33 @@ def score_read_aloud(y: np.ndarray, *, sr: int, text: str) -> ReadAloudResult:
         result.overall,
         flags,
     )
+    return result
+
+
+def _unaligned_result(
+    y: np.ndarray, words: list[str], flags: list[str]
+) -> ReadAloudResult:
+    """Score a recording the text cannot be aligned to, even with a wide beam.
+
+    Such a recording is of another text, or of far too little of it: the
+    calibrated model needs an alignment, so no aspect is scored. The words
+    recognised freely (general English trigram) show which reference words
+    were read; completeness is their share, every other score is 0, and the
+    flags ask a person to listen.
+    """
+    heard = [w.text.lower() for w in sphinx.recognise(to_pcm16(y))]
+    matcher = difflib.SequenceMatcher(a=words, b=heard, autojunk=False)
+    found = {
+        block.a + offset
+        for block in matcher.get_matching_blocks()
+        for offset in range(block.size)
+    }
+    result = _zero_result(words, [*flags, "different_text", "unaligned"])
+    result.scores["completeness"] = round(100.0 * len(found) / len(words), 1)
+    result.words[:] = [
+        replace(word, error="none") if i in found else word
+        for i, word in enumerate(result.words)
+    ]
     return result
 
 

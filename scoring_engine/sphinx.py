@@ -30,7 +30,7 @@ import numpy as np
 import pocketsphinx
 from pocketsphinx.lm import ArpaBoLM
 
-from scoring_engine.errors import ScoringError
+from scoring_engine.errors import AlignmentError, ScoringError
 from scoring_engine.text import espeak_pronunciation
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,7 @@ class _Sphinx:
             self.decoder.set_alignment()
             self._decode(pcm)
         except RuntimeError as exc:
-            raise ScoringError(
+            raise AlignmentError(
                 f"pocketsphinx could not align {len(words)} words to "
                 f"{len(pcm) / 32000:.1f} s of audio: {exc}; the audio may be "
                 "too short for the text"

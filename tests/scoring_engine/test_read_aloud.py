@@ -145,3 +145,29 @@ def test_audio_too_short_for_the_text_is_flagged(sentence_audio: np.ndarray) -> 
     result = score_read_aloud(sentence_audio[: SR // 2], sr=SR, text=SENTENCE)
     assert "too_short" in result.flags
     assert result.overall == 0.0
+
+
+PASSAGE = (
+    "My name is Li Hua and I live in a small town near the sea. "
+    "Every morning I walk to school with my best friend. "
+    "On the way we talk about books, sports and our favourite films. "
+    "I think walking together is the best part of the day."
+)
+
+
+def test_a_passage_read_as_another_text_is_scored_zero_and_flagged(
+    tmp_path: Path,
+) -> None:
+    """No alignment is possible; the answer still gets a result, for review."""
+    wav = speak_to_wav(
+        "The weather was cold and windy, so we stayed at home and played chess "
+        "with my grandfather all afternoon.",
+        tmp_path / "other.wav",
+    )
+    y, sr = load_audio(wav)
+    result = score_read_aloud(y, sr=sr, text=PASSAGE)
+    assert {"different_text", "unaligned"} <= set(result.flags)
+    assert result.overall == 0.0
+    assert 0.0 < result.scores["completeness"] < 30.0
+    assert len(result.words) == len(PASSAGE.split())
+    assert sum(w.error == "omission" for w in result.words) > 30
