@@ -21,7 +21,8 @@ EXAM_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 EXAM_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export EXAM_TEST_POSTGRES_URL EXAM_TEST_REDIS_URL
 
-.PHONY: install deb demo client test check bench bench-scoring clean
+.PHONY: install deb demo client test check bench bench-scoring bench-pe \
+	bench-drivers clean
 
 install: $(STAMP)
 
@@ -58,6 +59,15 @@ check: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+bench-scoring: install
+	taskset -c 0 $(BIN)/python bench/scoring_bench.py
+
+bench-pe: install
+	$(BIN)/python bench/pe_bench.py
+
+bench-drivers: install
+	$(BIN)/python bench/drivers_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
