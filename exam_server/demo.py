@@ -116,9 +116,7 @@ DEMO_ITEMS: tuple[_ItemSpec, ...] = (
     _ItemSpec(
         kind=ItemKind.LISTEN_CHOOSE,
         instructions="听一段对话，根据对话内容选择正确答案。对话读一遍。",
-        prompt_text=(
-            "How does Tom go to school now?\nA. By bus.\nB. By bike.\nC. On foot."
-        ),
+        prompt_text="How does Tom go to school now?",
         prompt_lines=(
             ("en-us+f3", "Hi Tom, do you still take the bus to school?"),
             (
@@ -130,7 +128,7 @@ DEMO_ITEMS: tuple[_ItemSpec, ...] = (
         ),
         prep_s=10.0,
         answer_s=10.0,
-        options=("A", "B", "C"),
+        options=("By bus.", "By bike.", "On foot."),  # lettered A, B, C
         answer_key="B",
     ),
     # Read aloud: 60 s to prepare and 90 s to read (a city's 2015 paper).
