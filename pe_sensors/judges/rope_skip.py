@@ -46,10 +46,12 @@ MIN_LIFT_OFF_TORSO = 0.04
 BOTH_FEET_OVERLAP = 0.3
 # The rope may pass a little before take-off or after landing, seconds.
 ROPE_MARGIN_S = 0.07
-# Rope evidence needed: above this floor (share of band pixels) and above
-# the attempt's quiet level by ROPE_NOISE_FACTOR times its spread.
+# Rope evidence needed: above this floor (share of band pixels) and
+# ROPE_PEAK_RATIO times the quiet level around the step or jump, the median
+# evidence from ROPE_CONTEXT_S before take-off to as long after landing.
 ROPE_MIN_EVIDENCE = 0.002
-ROPE_NOISE_FACTOR = 4.0
+ROPE_PEAK_RATIO = 3.0
+ROPE_CONTEXT_S = 0.6
 
 
 @dataclass(frozen=True)
@@ -133,20 +135,38 @@ def merge_feet(left: list[Lift], right: list[Lift]) -> list[Lift]:
     return merged
 
 
-def rope_threshold(evidence: FloatArray) -> float:
-    """Evidence level that means "a rope passed" for this attempt.
+def rope_threshold(
+    evidence: FloatArray, times_s: FloatArray, *, start_s: float, end_s: float
+) -> float:
+    """Evidence level that means "a rope passed" during one step or jump.
 
-    ``max(ROPE_MIN_EVIDENCE, median + ROPE_NOISE_FACTOR * 1.4826 * MAD)``
-    over the frames with evidence: the median frame shows no rope (the rope
-    is near the feet only a short part of each turn), so the median and the
-    median absolute deviation describe the quiet level.
+    Parameters
+    ----------
+    evidence : np.ndarray, shape (n_frames,)
+        Per-frame rope evidence, NaN where not measured.
+    times_s : np.ndarray, shape (n_frames,)
+        Frame times, seconds.
+    start_s, end_s : float
+        Take-off and landing of the step or jump, seconds.
+
+    Returns
+    -------
+    float
+        ``max(ROPE_MIN_EVIDENCE, ROPE_PEAK_RATIO * quiet)``, ``quiet`` being
+        the median evidence from :data:`ROPE_CONTEXT_S` before take-off to as
+        long after landing; infinite when no frame there has evidence. The
+        rope is near the feet only a short part of each turn, so the median
+        of the surrounding frames is the local quiet level. A local level
+        follows a camera whose floor or lighting changes within the attempt,
+        and it rises where legs and a swinging rope stir the band without a
+        clear pass (walking off with the rope), where one level for the
+        whole attempt would be either too strict or too lenient.
     """
-    seen = evidence[np.isfinite(evidence)]
+    around = (times_s >= start_s - ROPE_CONTEXT_S) & (times_s <= end_s + ROPE_CONTEXT_S)
+    seen = evidence[around & np.isfinite(evidence)]
     if seen.size == 0:
         return np.inf
-    median = float(np.median(seen))
-    spread = 1.4826 * float(np.median(np.abs(seen - median)))
-    return max(ROPE_MIN_EVIDENCE, median + ROPE_NOISE_FACTOR * spread)
+    return max(ROPE_MIN_EVIDENCE, ROPE_PEAK_RATIO * float(np.median(seen)))
 
 
 def _foot_rows(poses: PoseSequence, side: str) -> FloatArray:
@@ -174,7 +194,7 @@ def judge_rope_skips(poses: PoseSequence, rope_evidence: FloatArray) -> JudgeRes
     JudgeResult
         One repetition per step or jump, from take-off to landing (when it is
         decided); refused with :attr:`Refusal.NO_ROPE_PASSED` when the rope
-        evidence stays below :func:`rope_threshold` from
+        evidence stays below its :func:`rope_threshold` from
         :data:`ROPE_MARGIN_S` before take-off to as long after landing.
     """
     shoulders = poses.pair_midpoint(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
@@ -188,9 +208,11 @@ def judge_rope_skips(poses: PoseSequence, rope_evidence: FloatArray) -> JudgeRes
     events = merge_feet(left, right)
 
     # Step 2: did the rope pass during each of them?
-    threshold = rope_threshold(rope_evidence)
     result = JudgeResult(event="rope_skip")
     for event in events:
+        threshold = rope_threshold(
+            rope_evidence, times, start_s=event.start_s, end_s=event.end_s
+        )
         inside = (times >= event.start_s - ROPE_MARGIN_S) & (
             times <= event.end_s + ROPE_MARGIN_S
         )
@@ -205,5 +227,5 @@ def judge_rope_skips(poses: PoseSequence, rope_evidence: FloatArray) -> JudgeRes
                 reason=None if passed else Refusal.NO_ROPE_PASSED,
             )
         )
-    logger.debug("rope skips: %s lifts, rope threshold %.4f", len(events), threshold)
+    logger.debug("rope skips: %s lifts, %s counted", len(events), result.count)
     return result

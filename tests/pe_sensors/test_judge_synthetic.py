@@ -363,6 +363,23 @@ def test_rope_skipping_without_rope_evidence_counts_nothing() -> None:
     assert result.count == 0
 
 
+def test_rope_passes_are_judged_against_the_quiet_level_around_them() -> None:
+    # Faint but clean passes while the band is calm are counted; in the
+    # second half the band is stirred all the time (legs and a swinging rope
+    # with no clear pass) and the same bumps on top of it are not.
+    poses, _ = rope_clip(10)
+    times = poses.times_s
+    rng = np.random.default_rng(7)
+    evidence = rng.uniform(0.0, 0.001, times.size)
+    stirred = times >= 0.5 + 0.5 * 5
+    evidence[stirred] = rng.uniform(0.02, 0.03, int(stirred.sum()))
+    for k in range(10):
+        mid = int(np.argmin(np.abs(times - (0.5 + 0.5 * k + 0.15))))
+        evidence[mid] += 0.006 if k < 5 else 0.012
+    result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=evidence)
+    assert [r.counted for r in result.repetitions] == [True] * 5 + [False] * 5
+
+
 @pytest.mark.parametrize("event", [Event.PULLUP, Event.SITUP])
 def test_judges_report_nothing_for_a_still_candidate(event: Event) -> None:
     frame = hanging_figure(HANG) if event is Event.PULLUP else situp_figure(LYING)

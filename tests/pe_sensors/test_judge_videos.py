@@ -34,8 +34,10 @@ KNOWN_MISCOUNTS = {
     ),
     "hb_rope_alternate02.mp4": "one alternate-foot step of 15 is not separated",
     "ih_rope_jump12.mp4": (
-        "rope evidence misses about a third of the turns (dark rope on a "
-        "dark hall floor, strong blur)"
+        "29 counted: every lift found before the skipper stops (15.7 s) has "
+        "its rope pass, but the last jump is not found as a lift; the frames "
+        "show about 30 turns, so the approximate label (32-34, counted from "
+        "the body's motion) needs a frame-by-frame recount"
     ),
     "hb_rope_doubleunder2.mp4": (
         "rope evidence and foot lifts are not yet tuned for double-unders"
