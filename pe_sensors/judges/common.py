@@ -35,6 +35,7 @@ class Refusal(StrEnum):
     AFTER_TIME_LIMIT = "after_time_limit"
     # rope skipping
     NO_ROPE_PASSED = "no_rope_passed"
+    NOT_A_SKIP = "not_a_skip"
 
 
 REFUSAL_TEXT: dict[Refusal, tuple[str, str]] = {
@@ -70,6 +71,10 @@ REFUSAL_TEXT: dict[Refusal, tuple[str, str]] = {
     Refusal.NO_ROPE_PASSED: (
         "no rope passed under the feet (a miss or an empty jump)",
         "绳未从脚下通过（失误或空跳）",
+    ),
+    Refusal.NOT_A_SKIP: (
+        "off the ground too long for one skip (walking, or feet out of view)",
+        "离地时间过长，不是一次跳绳",
     ),
 }
 

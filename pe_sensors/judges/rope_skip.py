@@ -8,9 +8,10 @@ passing.
 Each foot's height above its recent ground row is followed with a
 hysteresis switch; a lift of one foot is a step (alternate-foot skipping), a
 lift of both feet together is a jump. A step or jump counts only when the
-rope evidence (see :mod:`pe_sensors.pose.rope`) peaks inside it. Double-unders
-(two turns in one jump) count once per jump, as the source of the labelled
-clips counts them.
+rope evidence (see :mod:`pe_sensors.pose.rope`) of the band around the feet
+or of the band above the head peaks inside it. Double-unders (two turns in
+one jump) count once per jump, as the source of the labelled clips counts
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pe_sensors.errors import JudgeInputError
 from pe_sensors.judges.common import Hysteresis, JudgeResult, Refusal, Repetition
 from pe_sensors.pose.landmarks import (
     FloatArray,
@@ -46,11 +48,17 @@ MIN_LIFT_OFF_TORSO = 0.04
 BOTH_FEET_OVERLAP = 0.3
 # The rope may pass a little before take-off or after landing, seconds.
 ROPE_MARGIN_S = 0.07
+# A lift longer than this is no step or jump over a rope (even a triple
+# turn keeps the feet up well under it): walking, or feet lost from view.
+MAX_SKIP_S = 0.8
 # Rope evidence needed: above this floor (share of band pixels) and
-# ROPE_PEAK_RATIO times the quiet level around the step or jump, the median
-# evidence from ROPE_CONTEXT_S before take-off to as long after landing.
+# ROPE_PEAK_RATIO times the quiet level around the step or jump, the
+# ROPE_QUIET_PERCENTILE-th percentile of the evidence from ROPE_CONTEXT_S
+# before take-off to as long after landing. Below the median, because in
+# fast or double-under skipping the rope is in a band for much of each turn.
 ROPE_MIN_EVIDENCE = 0.002
 ROPE_PEAK_RATIO = 3.0
+ROPE_QUIET_PERCENTILE = 40.0
 ROPE_CONTEXT_S = 0.6
 
 
@@ -153,10 +161,11 @@ def rope_threshold(
     -------
     float
         ``max(ROPE_MIN_EVIDENCE, ROPE_PEAK_RATIO * quiet)``, ``quiet`` being
-        the median evidence from :data:`ROPE_CONTEXT_S` before take-off to as
-        long after landing; infinite when no frame there has evidence. The
-        rope is near the feet only a short part of each turn, so the median
-        of the surrounding frames is the local quiet level. A local level
+        the :data:`ROPE_QUIET_PERCENTILE`-th percentile of the evidence from
+        :data:`ROPE_CONTEXT_S` before take-off to as long after landing;
+        infinite when no frame there has evidence. The rope is in a band
+        only part of each turn, so a low percentile of the surrounding
+        frames is the local quiet level. A local level
         follows a camera whose floor or lighting changes within the attempt,
         and it rises where legs and a swinging rope stir the band without a
         clear pass (walking off with the rope), where one level for the
@@ -166,7 +175,23 @@ def rope_threshold(
     seen = evidence[around & np.isfinite(evidence)]
     if seen.size == 0:
         return np.inf
-    return max(ROPE_MIN_EVIDENCE, ROPE_PEAK_RATIO * float(np.median(seen)))
+    return max(
+        ROPE_MIN_EVIDENCE,
+        ROPE_PEAK_RATIO * float(np.percentile(seen, ROPE_QUIET_PERCENTILE)),
+    )
+
+
+def _rope_passed(evidence: FloatArray, times_s: FloatArray, *, lift: Lift) -> bool:
+    """Whether one band's evidence peaks above its threshold during a lift."""
+    threshold = rope_threshold(
+        evidence, times_s, start_s=lift.start_s, end_s=lift.end_s
+    )
+    inside = (times_s >= lift.start_s - ROPE_MARGIN_S) & (
+        times_s <= lift.end_s + ROPE_MARGIN_S
+    )
+    window = evidence[inside]
+    peak = np.nanmax(window) if np.isfinite(window).any() else -np.inf
+    return bool(peak >= threshold)
 
 
 def _foot_rows(poses: PoseSequence, side: str) -> FloatArray:
@@ -186,17 +211,31 @@ def judge_rope_skips(poses: PoseSequence, rope_evidence: FloatArray) -> JudgeRes
     ----------
     poses : PoseSequence
         Smoothed landmarks of one candidate.
-    rope_evidence : np.ndarray, shape (n_frames,)
-        Per-frame rope evidence around the feet, NaN where not measured.
+    rope_evidence : np.ndarray, shape (n_frames,) or (n_frames, n_bands)
+        Per-frame rope evidence, one column per band searched (around the
+        feet, above the head), NaN where not measured.
 
     Returns
     -------
     JudgeResult
         One repetition per step or jump, from take-off to landing (when it is
-        decided); refused with :attr:`Refusal.NO_ROPE_PASSED` when the rope
-        evidence stays below its :func:`rope_threshold` from
+        decided); refused with :attr:`Refusal.NOT_A_SKIP` when the feet
+        stayed up longer than :data:`MAX_SKIP_S`, and with
+        :attr:`Refusal.NO_ROPE_PASSED` when in every
+        band the evidence stays below its :func:`rope_threshold` from
         :data:`ROPE_MARGIN_S` before take-off to as long after landing.
+
+    Raises
+    ------
+    JudgeInputError
+        If the evidence does not have one row per frame of ``poses``.
     """
+    bands = np.asarray(rope_evidence, dtype=float).reshape(len(rope_evidence), -1)
+    if bands.shape[0] != poses.n_frames:
+        raise JudgeInputError(
+            f"rope evidence has {bands.shape[0]} rows for {poses.n_frames} "
+            "frames; measure it on the same frames as the landmarks"
+        )
     shoulders = poses.pair_midpoint(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
     hips = poses.pair_midpoint(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
     torso = typical_length(distance(shoulders, hips))
@@ -210,21 +249,17 @@ def judge_rope_skips(poses: PoseSequence, rope_evidence: FloatArray) -> JudgeRes
     # Step 2: did the rope pass during each of them?
     result = JudgeResult(event="rope_skip")
     for event in events:
-        threshold = rope_threshold(
-            rope_evidence, times, start_s=event.start_s, end_s=event.end_s
-        )
-        inside = (times >= event.start_s - ROPE_MARGIN_S) & (
-            times <= event.end_s + ROPE_MARGIN_S
-        )
-        window = rope_evidence[inside]
-        peak = np.nanmax(window) if np.isfinite(window).any() else -np.inf
-        passed = bool(peak >= threshold)
+        reason: Refusal | None = None
+        if event.end_s - event.start_s > MAX_SKIP_S:
+            reason = Refusal.NOT_A_SKIP
+        elif not any(_rope_passed(band, times, lift=event) for band in bands.T):
+            reason = Refusal.NO_ROPE_PASSED
         result.repetitions.append(
             Repetition(
                 start_s=event.start_s,
                 end_s=event.end_s,
-                counted=passed,
-                reason=None if passed else Refusal.NO_ROPE_PASSED,
+                counted=reason is None,
+                reason=reason,
             )
         )
     logger.debug("rope skips: %s lifts, %s counted", len(events), result.count)

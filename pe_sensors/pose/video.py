@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from pe_sensors.errors import PoseModelError, VideoError
 from pe_sensors.pose.landmarks import N_LANDMARKS, FloatArray, Landmark, PoseSequence
-from pe_sensors.pose.rope import rope_evidence
+from pe_sensors.pose.rope import overhead_rope_evidence, rope_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,10 @@ class LaneTrack:
     """What one lane's analysis produced."""
 
     poses: PoseSequence
-    # Per analysed frame, see :func:`pe_sensors.pose.rope.rope_evidence`;
-    # None when the rope was not looked for.
+    # Shape (n_frames, 2): per analysed frame, the rope evidence around the
+    # feet (:func:`pe_sensors.pose.rope.rope_evidence`) and above the head
+    # (:func:`pe_sensors.pose.rope.overhead_rope_evidence`); None when the
+    # rope was not looked for.
     rope_evidence: FloatArray | None
     # Horizontal pixel offset of the lane in the full frame.
     x_offset: int
@@ -208,7 +210,7 @@ def analyse_video(
     stride : int
         Analyse every ``stride``-th frame (1 = all).
     look_for_rope : bool
-        Also measure rope evidence around the feet (rope skipping).
+        Also measure rope evidence around the feet and above the head.
     max_frames : int, optional
         Stop after this many decoded frames (a camera never ends by itself).
 
@@ -222,7 +224,7 @@ def analyse_video(
     times: list[float] = []
     indices: list[int] = []
     rows: list[list[tuple[FloatArray, FloatArray]]] = []
-    evidence: list[list[float]] = []
+    evidence: list[list[tuple[float, float]]] = []
     bounds: list[tuple[int, int]] = []
     previous_gray: Frame | None = None
     size = (0, 0)
@@ -268,7 +270,7 @@ def analyse_video(
             visibility=np.stack([r[1] for r in rows[lane]]),
             frame_size=size,
         )
-        rope = np.asarray(evidence[lane]) if look_for_rope else None
+        rope = np.asarray(evidence[lane]).reshape(-1, 2) if look_for_rope else None
         analysis.lanes.append(LaneTrack(poses=poses, rope_evidence=rope, x_offset=x0))
         logger.info(
             "lane %s of %s: %s frames, %s without a person",
@@ -287,14 +289,20 @@ def _lane_rope_evidence(
     xy: FloatArray,
     x0: int,
     x1: int,
-) -> float:
-    """Rope evidence inside one lane; NaN on the first frame or with no person."""
+) -> tuple[float, float]:
+    """Rope evidence (feet, overhead) inside one lane.
+
+    Both are NaN on the first frame or when no person is found.
+    """
     if previous_gray is None or not np.isfinite(xy[0, 0]):
-        return float("nan")
+        return float("nan"), float("nan")
+    previous_lane = previous_gray[:, x0:x1]
+    lane = gray[:, x0:x1]
+    torso_px = _torso_px(xy)
     feet = np.stack([xy[f] for f in FEET])
-    return rope_evidence(
-        previous_gray[:, x0:x1],
-        gray[:, x0:x1],
-        feet=feet,
-        torso_px=_torso_px(xy),
+    return (
+        rope_evidence(previous_lane, lane, feet=feet, torso_px=torso_px),
+        overhead_rope_evidence(
+            previous_lane, lane, nose=xy[Landmark.NOSE], torso_px=torso_px
+        ),
     )

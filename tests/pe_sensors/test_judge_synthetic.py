@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from pe_sensors.errors import JudgeInputError
 from pe_sensors.judges import Event, Refusal, judge_event
 from pe_sensors.judges.situp import judge_situps
 from pe_sensors.pose.landmarks import N_LANDMARKS, Landmark, PoseSequence
@@ -378,6 +379,38 @@ def test_rope_passes_are_judged_against_the_quiet_level_around_them() -> None:
         evidence[mid] += 0.006 if k < 5 else 0.012
     result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=evidence)
     assert [r.counted for r in result.repetitions] == [True] * 5 + [False] * 5
+
+
+def test_a_rope_seen_only_overhead_counts_and_no_band_at_all_does_not() -> None:
+    # Double-unders over a busy floor: the band at the feet shows nothing
+    # usable, the band above the head shows the turns.
+    poses, overhead = rope_clip(8, no_rope=(2, 5))
+    feet = np.random.default_rng(11).uniform(0.0, 0.001, poses.n_frames)
+    both = np.column_stack([feet, overhead])
+    result = judge_event(Event.ROPE_SKIP, poses, rope_evidence=both)
+    refused = [i for i, r in enumerate(result.repetitions) if not r.counted]
+    assert refused == [2, 5]
+    quiet = np.column_stack([feet, feet[::-1]])
+    assert judge_event(Event.ROPE_SKIP, poses, rope_evidence=quiet).count == 0
+
+
+def test_feet_rising_for_over_a_second_are_no_skip_even_with_rope() -> None:
+    # Walking away from the camera: the feet climb steadily in the picture
+    # for 1.2 s, which the lift switch sees as one long lift.
+    poses, evidence = rope_clip(8)
+    times = poses.times_s
+    climb = np.clip((times - 3.0) / 1.2, 0.0, 1.0) * 100.0
+    climb[times > 4.2] = 0.0
+    frames = [skipper(float(c), float(c)) for c in climb]
+    evidence[np.argmin(np.abs(times - 3.6))] = 0.05
+    result = judge_event(Event.ROPE_SKIP, build(frames), rope_evidence=evidence)
+    assert [r.reason for r in result.repetitions] == [Refusal.NOT_A_SKIP]
+
+
+def test_rope_evidence_of_other_frames_is_refused() -> None:
+    poses, evidence = rope_clip(3)
+    with pytest.raises(JudgeInputError, match="rows"):
+        judge_event(Event.ROPE_SKIP, poses, rope_evidence=evidence[:-5])
 
 
 @pytest.mark.parametrize("event", [Event.PULLUP, Event.SITUP])

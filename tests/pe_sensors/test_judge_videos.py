@@ -30,9 +30,13 @@ STRIDE = {"jl_situp.mp4": 2}
 KNOWN_MISCOUNTS = {
     "hb_rope_alternate01.mp4": (
         "speed skipping at seven turns a second on a patterned floor: the "
-        "floor's texture drowns the rope evidence and foot lifts merge"
+        "rope is in both bands nearly all the time, so no pass stands above "
+        "the quiet level, and foot lifts merge (17 found of 21)"
     ),
-    "hb_rope_alternate02.mp4": "one alternate-foot step of 15 is not separated",
+    "hb_rope_alternate02.mp4": (
+        "15 rope passes are seen, but the first step's landing is decided "
+        "one frame before the labelled window opens"
+    ),
     "ih_rope_jump12.mp4": (
         "29 counted: every lift found before the skipper stops (15.7 s) has "
         "its rope pass, but the last jump is not found as a lift; the frames "
@@ -40,7 +44,9 @@ KNOWN_MISCOUNTS = {
         "the body's motion) needs a frame-by-frame recount"
     ),
     "hb_rope_doubleunder2.mp4": (
-        "rope evidence and foot lifts are not yet tuned for double-unders"
+        "67 of 68: every jump found has its rope pass (seen above the head; "
+        "the floor band is swamped by the busy background), but one jump is "
+        "not found as a lift"
     ),
 }
 
