@@ -24,32 +24,32 @@ in the journal are never repeated; their answers upload as usual.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import hashlib
 import io
 import json
 import logging
-import os
 import sqlite3
-import threading
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from exam_client.durable import (
+    PART_SUFFIX,
+    SqliteJournal,
+    durable_write,
+    file_sha256,
+    move_aside,
+    sha256_hex,
+    utc_now,
+)
 from exam_client.errors import JournalError
 from exam_server.wire import ItemKind, PaperOut, UploadReceipt, from_json, to_json
 
 logger = logging.getLogger(__name__)
 
-JOURNAL_FILE = "journal.sqlite"
 RECORDINGS = "recordings"
-DISCARDED = "discarded"
-PART_SUFFIX = ".part"
 
 
 class ItemStage(enum.IntEnum):
@@ -139,25 +139,9 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def choice_sha256(choice: str) -> str:
     """The SHA-256 of a chosen option's letter (``A``...), as ASCII text."""
     return sha256_hex(choice.encode("ascii"))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def wav_bytes(y: np.ndarray, *, sr: int) -> bytes:
@@ -176,30 +160,6 @@ def wav_bytes(y: np.ndarray, *, sr: int) -> bytes:
     return buffer.getvalue()
 
 
-def durable_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new.
-
-    The bytes go to ``path`` + ``.part``, are flushed and fsynced, the file is
-    renamed over ``path`` and the folder is fsynced so the rename survives a
-    power cut.
-    """
-    part = path.with_name(path.name + PART_SUFFIX)
-    with part.open("wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(part, path)
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _is_readable_wav(path: Path) -> bool:
     try:
         with wave.open(str(path), "rb") as stream:
@@ -210,68 +170,20 @@ def _is_readable_wav(path: Path) -> bool:
         return False
 
 
-class Journal:
+class Journal(SqliteJournal):
     """One candidate's journal at one seat; safe to share between threads.
 
     Open it with :meth:`open`; the folder is made when missing, and files
     left by a crash are sorted out (see :meth:`_recover`).
     """
 
+    SCHEMA = _SCHEMA
+    FILES = RECORDINGS
+    OWNER = "seat"
+
     def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
-        self.folder = folder
+        super().__init__(folder, connection)
         self.recordings_dir = folder / RECORDINGS
-        self._db = connection
-        self._lock = threading.RLock()
-
-    @classmethod
-    def open(cls, folder: Path) -> Journal:
-        """Open (or make) the journal in ``folder`` and recover from a crash."""
-        try:
-            (folder / RECORDINGS).mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                folder / JOURNAL_FILE,
-                check_same_thread=False,
-                isolation_level=None,
-            )
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise JournalError(
-                f"the seat journal in {folder} cannot be opened ({exc}); check "
-                "that the disk is writable and not full, or start the seat "
-                "with another --data-dir"
-            ) from exc
-        journal = cls(folder, connection)
-        journal._recover()
-        return journal
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise JournalError(
-                    f"writing the seat journal in {self.folder} failed ({exc}); "
-                    "check that the disk is writable and not full"
-                ) from exc
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            cursor = self._db.execute(sql, args)
-            cursor.row_factory = sqlite3.Row
-            return list(cursor.fetchall())
 
     # login, paper and facts
 
@@ -594,9 +506,6 @@ class Journal:
         logger.warning("adopted the complete recording %s left by a crash", path.name)
 
     def _discard(self, path: Path, why: str) -> None:
-        target_dir = self.folder / DISCARDED
-        target_dir.mkdir(exist_ok=True)
-        target = target_dir / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{path.name}"
-        os.replace(path, target)
+        move_aside(path, self.folder)
         logger.warning("moved %s aside: %s", path.name, why)
         self.add_event("file_discarded", f"{path.name}: {why}")

@@ -4,7 +4,7 @@ A folder: ``journal.sqlite`` (WAL mode, ``synchronous=FULL``) and ``clips/``
 with one annotated evidence clip per attempt. A clip is written under a
 ``.tmp.mp4`` name, fsynced and renamed; only then does a trial row name it
 with its SHA-256, so the row is the commit point, as in the seat's journal
-(:mod:`exam_client.journal`, whose file helpers this module reuses).
+(both build on :mod:`exam_client.durable`).
 
 Each trial goes to the server in three steps, each journaled when the
 server confirms it: the trial's result (:class:`TrialState`), then its clip
@@ -15,27 +15,28 @@ deleted when the server confirms it: the clips stay for arbitration.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import json
 import logging
-import os
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from exam_client.durable import (
+    SqliteJournal,
+    file_sha256,
+    move_aside,
+    utc_now,
+)
+from exam_client.durable import (
+    fsync_and_rename as fsync_and_rename,  # the session imports it from here
+)
 from exam_client.errors import JournalError
-from exam_client.journal import file_sha256, utc_now
 from exam_server.wire import PeRepetition, from_json, to_json
 
 logger = logging.getLogger(__name__)
 
-JOURNAL_FILE = "journal.sqlite"
 CLIPS = "clips"
-DISCARDED = "discarded"
 TMP_SUFFIX = ".tmp.mp4"
 
 
@@ -133,74 +134,16 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
-def fsync_and_rename(tmp: Path, final: Path) -> None:
-    """Make a file written by another library durable under its final name."""
-    with tmp.open("rb") as stream:
-        os.fsync(stream.fileno())
-    os.replace(tmp, final)
-    fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class StationJournal:
+class StationJournal(SqliteJournal):
     """The station's journal; safe to share between threads."""
 
+    SCHEMA = _SCHEMA
+    FILES = CLIPS
+    OWNER = "station"
+
     def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
-        self.folder = folder
+        super().__init__(folder, connection)
         self.clips_dir = folder / CLIPS
-        self._db = connection
-        self._lock = threading.RLock()
-
-    @classmethod
-    def open(cls, folder: Path) -> StationJournal:
-        """Open (or make) the journal in ``folder`` and recover from a crash."""
-        try:
-            (folder / CLIPS).mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                folder / JOURNAL_FILE, check_same_thread=False, isolation_level=None
-            )
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise JournalError(
-                f"the station journal in {folder} cannot be opened ({exc}); "
-                "check that the disk is writable and not full, or start the "
-                "station with another --data-dir"
-            ) from exc
-        journal = cls(folder, connection)
-        journal._recover()
-        return journal
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise JournalError(
-                    f"writing the station journal in {self.folder} failed "
-                    f"({exc}); check that the disk is writable and not full"
-                ) from exc
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            cursor = self._db.execute(sql, args)
-            cursor.row_factory = sqlite3.Row
-            return list(cursor.fetchall())
 
     # clips and trials
 
@@ -471,10 +414,7 @@ class StationJournal:
            still goes to the server, and an examiner sees the clip missing.
         """
         for tmp in sorted(self.clips_dir.glob(f"*{TMP_SUFFIX}")):
-            target_dir = self.folder / DISCARDED
-            target_dir.mkdir(exist_ok=True)
-            stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-            os.replace(tmp, target_dir / f"{stamp}-{tmp.name}")
+            move_aside(tmp, self.folder)
             logger.warning("moved the incomplete clip %s aside", tmp.name)
             self.add_event("clip_discarded", tmp.name)
         for trial in self._trials(
