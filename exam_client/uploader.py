@@ -14,9 +14,8 @@ seat shows itself abnormal for a proctor to handle.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from exam_client.api import ServerClient
@@ -27,12 +26,11 @@ from exam_client.errors import (
     ServerUnreachable,
 )
 from exam_client.journal import Journal, StoredAnswer, file_sha256
+from exam_client.retry import RETRY_STATUSES as RETRY_STATUSES
+from exam_client.retry import BackgroundSender, is_passing
 from exam_server.wire import UploadReceipt
 
 logger = logging.getLogger(__name__)
-
-# Statuses that say "try again later" rather than "this answer is wrong".
-RETRY_STATUSES = frozenset({408, 425, 429})
 
 
 @dataclass
@@ -44,25 +42,7 @@ class UploadListener:
     retrying: Callable[[StoredAnswer, str, float], None] = lambda a, why, s: None
 
 
-@dataclass
-class _Backoff:
-    first_s: float
-    max_s: float
-    current_s: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.current_s = self.first_s
-
-    def next_wait(self) -> float:
-        wait = self.current_s
-        self.current_s = min(self.current_s * 2, self.max_s)
-        return wait
-
-    def reset(self) -> None:
-        self.current_s = self.first_s
-
-
-class Uploader:
+class Uploader(BackgroundSender):
     """Uploads a journal's pending answers on a background thread.
 
     Parameters
@@ -86,65 +66,30 @@ class Uploader:
         backoff_s: float = 0.5,
         max_backoff_s: float = 5.0,
     ) -> None:
+        super().__init__(
+            thread_name="answer-uploader",
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+        )
         self.journal = journal
         self.client = client
         self.listener = listener or UploadListener()
-        self._backoff = _Backoff(first_s=backoff_s, max_s=max_backoff_s)
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = False
-        self._thread = threading.Thread(
-            target=self._run, name="answer-uploader", daemon=True
-        )
 
-    def start(self) -> None:
-        self._thread.start()
+    def pending(self) -> bool:
+        """Whether an answer waits for upload."""
+        return bool(self.journal.pending_uploads())
 
-    def wake(self) -> None:
-        """Look at the journal now (a new answer was stored)."""
-        with self._idle:
-            self._busy = True
-        self._wake.set()
-
-    def stop(self, *, timeout_s: float = 5.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
-
-    def wait_idle(self, *, timeout_s: float | None = None) -> bool:
-        """Wait until no answer is pending; return False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(
-                lambda: not self._busy and not self.journal.pending_uploads(),
-                timeout=timeout_s,
-            )
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            with self._idle:
-                self._busy = True
-            pending = self.journal.pending_uploads()
-            failed_wait = None
-            for stored in pending:
-                if self._stopping.is_set():
-                    return
-                try:
-                    failed_wait = self._deliver(stored)
-                except JournalError as exc:
-                    # the disk may come back (space freed): keep the thread alive
-                    failed_wait = self._retry(stored, str(exc))
-                if failed_wait is not None:
-                    break
+    def _walk(self) -> float | None:
+        for stored in self.journal.pending_uploads():
+            self._check_stopping()
+            try:
+                failed_wait = self._deliver(stored)
+            except JournalError as exc:
+                # the disk may come back (space freed): keep the thread alive
+                failed_wait = self._retry(stored, str(exc))
             if failed_wait is not None:
-                self._wake.wait(failed_wait)
-                continue
-            with self._idle:
-                self._busy = False
-                self._idle.notify_all()
-            self._wake.wait()
+                return failed_wait
+        return None
 
     def _deliver(self, stored: StoredAnswer) -> float | None:
         """Upload one answer; return the wait before a retry, or None."""
@@ -153,14 +98,12 @@ class Uploader:
             return None
         try:
             receipt = self._send(stored)
-        except ServerUnreachable as exc:
-            return self._retry(stored, str(exc))
         except ServerRefused as exc:
-            if exc.status >= 500 or exc.status in RETRY_STATUSES:
+            if is_passing(exc):
                 return self._retry(stored, str(exc))
             self._refuse(stored, exc.status, exc.message)
             return None
-        except BadReply as exc:
+        except (ServerUnreachable, BadReply) as exc:
             return self._retry(stored, str(exc))
         if receipt.sha256 != stored.sha256 or receipt.item_id != stored.item_id:
             self._refuse(

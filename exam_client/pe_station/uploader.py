@@ -15,12 +15,11 @@ reported for an examiner to handle.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from exam_client.errors import BadReply, ClientError, ServerRefused, ServerUnreachable
-from exam_client.journal import file_sha256
+from exam_client.durable import file_sha256
+from exam_client.errors import ClientError, ServerRefused
 from exam_client.pe_station.api import StationClient
 from exam_client.pe_station.journal import (
     Decision,
@@ -31,6 +30,8 @@ from exam_client.pe_station.journal import (
     TrialRecord,
     TrialState,
 )
+from exam_client.retry import RETRY_STATUSES as RETRY_STATUSES
+from exam_client.retry import BackgroundSender, is_passing
 from exam_server.wire import (
     PeConfirmRequest,
     PeRetestRequest,
@@ -40,7 +41,6 @@ from exam_server.wire import (
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({408, 425, 429})
 UNIT = "reps"
 
 
@@ -70,7 +70,7 @@ def trial_in(record: TrialRecord) -> PeTrialIn:
     )
 
 
-class StationUploader:
+class StationUploader(BackgroundSender):
     """Sends the journal's pending work on a background thread.
 
     Parameters
@@ -93,68 +93,30 @@ class StationUploader:
         backoff_s: float = 0.5,
         max_backoff_s: float = 5.0,
     ) -> None:
+        super().__init__(
+            thread_name="pe-uploader",
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+        )
         self.journal = journal
         self.client = client
         self.notify = notify
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
-        self._wait_s = backoff_s
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = False
-        self._thread = threading.Thread(
-            target=self._run, name="pe-uploader", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Look at the journal now (something new was journaled)."""
-        with self._idle:
-            self._busy = True
-        self._wake.set()
-
-    def stop(self, *, timeout_s: float = 5.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout_s)
 
     def pending(self) -> bool:
         j = self.journal
         return bool(j.pending_trials() or j.pending_evidence() or self._ready())
 
-    def wait_idle(self, *, timeout_s: float | None = None) -> bool:
-        """Wait until nothing can be sent; return False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(
-                lambda: not self._busy and not self.pending(), timeout=timeout_s
-            )
+    def _walk(self) -> float | None:
+        try:
+            self._send_all()
+        except _Retry:
+            return self._backoff.next_wait()
+        self._backoff.reset()
+        return None
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            with self._idle:
-                self._busy = True
-            try:
-                self._walk()
-            except _Retry:
-                self._wake.wait(self._next_wait())
-                continue
-            self._wait_s = self.backoff_s
-            with self._idle:
-                self._busy = False
-                self._idle.notify_all()
-            self._wake.wait()
-
-    def _next_wait(self) -> float:
-        wait_s = self._wait_s
-        self._wait_s = min(self._wait_s * 2, self.max_backoff_s)
-        return wait_s
-
-    def _walk(self) -> None:
+    def _send_all(self) -> None:
         for trial in self.journal.pending_trials():
             self._send_trial(trial)
         for trial in self.journal.pending_evidence():
@@ -277,11 +239,7 @@ class StationUploader:
 
     def _refusal_or_retry(self, what: str, exc: ClientError) -> str:
         """Return a final refusal's reason, or raise :class:`_Retry`."""
-        passing = isinstance(exc, ServerUnreachable | BadReply) or (
-            isinstance(exc, ServerRefused)
-            and (exc.status >= 500 or exc.status in RETRY_STATUSES)
-        )
-        if passing:
+        if is_passing(exc):
             logger.warning("sending %s failed, will retry: %s", what, exc)
             raise _Retry from exc
         return str(exc)
