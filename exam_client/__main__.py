@@ -17,27 +17,21 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
-import os
 import sys
 import threading
 from pathlib import Path
 
+from exam_client.cli_common import QtRun, data_dir_from_env
+from exam_client.cli_common import configure_logging as configure_logging
 from exam_client.errors import ClientError
 
 logger = logging.getLogger("exam_client")
 
-LOG_FILE = "seat.log"
-LOG_BYTES = 1_000_000
-LOG_BACKUPS = 5
-
 
 def default_data_dir(room_code: str, seat_code: str) -> Path:
     """``EXAM_SEAT_DATA_DIR``, else ``~/.exam_seat/<room>-<seat>``."""
-    env = os.environ.get("EXAM_SEAT_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path.home() / ".exam_seat" / f"{room_code}-{seat_code}"
+    home = Path.home() / ".exam_seat" / f"{room_code}-{seat_code}"
+    return data_dir_from_env("EXAM_SEAT_DATA_DIR", home)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,37 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(data_dir: Path) -> None:
-    """Log to a rotating file in the data folder and to stderr."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    to_file = logging.handlers.RotatingFileHandler(
-        data_dir / LOG_FILE,
-        maxBytes=LOG_BYTES,
-        backupCount=LOG_BACKUPS,
-        encoding="utf-8",
-    )
-    to_stderr = logging.StreamHandler(sys.stderr)
-    root = logging.getLogger()
-    for handler in (to_file, to_stderr):
-        handler.setFormatter(fmt)
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-    def log_uncaught(
-        kind: type[BaseException], value: BaseException, tb: object
-    ) -> None:
-        logger.critical("uncaught error", exc_info=(kind, value, tb))  # type: ignore[arg-type]
-
-    sys.excepthook = log_uncaught
-
-
 def run_seat(args: argparse.Namespace) -> int:
     """Build the session, the worker thread and the window; run until closed."""
-    from PyQt6.QtCore import QThread
-    from PyQt6.QtWidgets import QApplication
-
     from exam_client.audio import (
         AudioInput,
         AudioOutput,
@@ -143,8 +108,7 @@ def run_seat(args: argparse.Namespace) -> int:
         data_dir,
     )
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
+    run = QtRun()
     signals = SessionSignals()
     config = SeatConfig(
         server_url=args.server,
@@ -162,33 +126,14 @@ def run_seat(args: argparse.Namespace) -> int:
     )
     stop = threading.Event()
     worker = SessionWorker(session, stop)
-    thread = QThread()
-    thread.setObjectName("seat-session")
-    worker.moveToThread(thread)
-    thread.start()
+    run.start_worker(worker, thread_name="seat-session")
     window = SeatWindow(session, worker, signals)
     window.show()
-    outcome: dict[str, str] = {}
-
-    def finish(code: int, message: str) -> None:
-        outcome["message"] = message
-        app.exit(code)
-
     if plan is not None:
-        autopilot = Autopilot(window, plan, finish)
+        autopilot = Autopilot(window, plan, run.finish)
         autopilot.start()
-    try:
-        code = app.exec()
-    finally:
-        # 1. stop the exam loop, 2. let the worker thread end, 3. close files
-        stop.set()
-        thread.quit()
-        thread.wait(15_000)
-        session.close()
-    if plan is not None:
-        stream = sys.stdout if code == 0 else sys.stderr
-        print(f"autopilot: exit {code}: {outcome.get('message', '')}", file=stream)
-    return code
+    # 1. stop the exam loop, 2. let the worker thread end, 3. close files
+    return run.exec(stop=stop.set, close=session.close, autopilot=plan is not None)
 
 
 def main(argv: list[str] | None = None) -> int:

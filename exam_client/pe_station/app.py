@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import sys
 from pathlib import Path
 
+from exam_client.cli_common import QtRun, configure_logging, data_dir_from_env
 from exam_client.pe_station.qtenv import import_vision
 
 logger = logging.getLogger("exam_client.pe_station")
@@ -53,19 +52,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def default_data_dir(station_code: str) -> Path:
-    env = os.environ.get("EXAM_PE_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path.home() / ".exam_pe" / station_code
+    """``EXAM_PE_DATA_DIR``, else ``~/.exam_pe/<station>``."""
+    home = Path.home() / ".exam_pe" / station_code
+    return data_dir_from_env("EXAM_PE_DATA_DIR", home)
 
 
 def run_pe(args: argparse.Namespace) -> int:
     """Build the stream, the session, the worker thread and the window."""
     import_vision()  # OpenCV first, with Qt's variables kept as they were
-    from PyQt6.QtCore import QThread
-    from PyQt6.QtWidgets import QApplication
-
-    from exam_client.__main__ import configure_logging
     from exam_client.pe_station.autopilot import StationAutopilot, StationPlan
     from exam_client.pe_station.capture import VisionStream
     from exam_client.pe_station.session import StationConfig, StationSession
@@ -96,8 +90,7 @@ def run_pe(args: argparse.Namespace) -> int:
         source,
         data_dir,
     )
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
+    run = QtRun()
     signals = StationSignals()
     config = StationConfig(
         server_url=args.server,
@@ -112,30 +105,11 @@ def run_pe(args: argparse.Namespace) -> int:
     )
     session = StationSession(config, stream=stream, listener=SignalListener(signals))
     worker = StationWorker(session)
-    thread = QThread()
-    thread.setObjectName("pe-station")
-    worker.moveToThread(thread)
-    thread.start()
+    run.start_worker(worker, thread_name="pe-station")
     window = StationWindow(session, worker, signals)
     window.show()
-    outcome: dict[str, str] = {}
-
-    def finish(code: int, message: str) -> None:
-        outcome["message"] = message
-        app.exit(code)
-
     if plan is not None:
-        StationAutopilot(window, plan, finish).start()
+        StationAutopilot(window, plan, run.finish).start()
     else:
         window.identify_requested.emit()
-    try:
-        code = app.exec()
-    finally:
-        session.stop()
-        thread.quit()
-        thread.wait(15_000)
-        session.close()
-    if plan is not None:
-        stream_out = sys.stdout if code == 0 else sys.stderr
-        print(f"autopilot: exit {code}: {outcome.get('message', '')}", file=stream_out)
-    return code
+    return run.exec(stop=session.stop, close=session.close, autopilot=plan is not None)

@@ -16,7 +16,6 @@ code is 0 then, 1 when something was refused, 2 when a step failed.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSlot
 
-from exam_client.errors import ClientError
+from exam_client.cli_common import AutopilotError, read_plan_json
 from exam_client.pe_station.journal import (
     Decision,
     DecisionState,
@@ -40,10 +39,6 @@ CLICK_DELAY_MS = 50
 POLL_MS = 200
 
 
-class AutopilotError(ClientError):
-    """The autopilot plan cannot be read or used."""
-
-
 @dataclass(frozen=True)
 class LanePlan:
     ticket_number: str
@@ -57,13 +52,7 @@ class StationPlan:
 
     @classmethod
     def load(cls, path: Path) -> StationPlan:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise AutopilotError(
-                f"the autopilot plan {path} cannot be read as JSON ({exc})"
-            ) from exc
-        return cls.from_json(data, where=str(path))
+        return cls.from_json(read_plan_json(path), where=str(path))
 
     @classmethod
     def from_json(cls, data: object, *, where: str = "the plan") -> StationPlan:

@@ -13,7 +13,6 @@ slots a person's click reaches) in answer to the window's ``page_shown`` and
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSlot
 
-from exam_client.errors import ClientError
+from exam_client.cli_common import AutopilotError, read_plan_json
 from exam_client.session import SessionState
 from exam_client.ui.window import SeatWindow
 from exam_server.wire import ItemKind
@@ -29,10 +28,6 @@ from exam_server.wire import ItemKind
 logger = logging.getLogger(__name__)
 
 CLICK_DELAY_MS = 50  # a pause before each click, so every page is drawn first
-
-
-class AutopilotError(ClientError):
-    """The autopilot plan cannot be read or used."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +39,7 @@ class AutopilotPlan:
     @classmethod
     def load(cls, path: Path) -> AutopilotPlan:
         """Read a plan file (see the module notes)."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise AutopilotError(
-                f"the autopilot plan {path} cannot be read as JSON ({exc})"
-            ) from exc
-        return cls.from_json(data, where=str(path))
+        return cls.from_json(read_plan_json(path), where=str(path))
 
     @classmethod
     def from_json(cls, data: object, *, where: str = "the plan") -> AutopilotPlan:
