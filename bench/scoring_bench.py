@@ -3,9 +3,10 @@
 Scores N speechocean762 clips one after another in this process (one core)
 and prints the real-time factor (wall time / audio duration, after the
 first clip has loaded the model), the peak resident memory, and the
-cross-validated Pearson correlations with the experts, recomputed from the
-calibration's feature cache when it exists (else read from the shipped
-parameters). Usage::
+cross-validated Pearson correlations with the experts: per aspect recomputed
+from the calibration's feature cache when it exists (else read from the
+shipped parameters), for word and phone accuracy as the calibration measured
+them. Usage::
 
     python bench/scoring_bench.py [--data ../shared/data/speechocean762/train] [-n 50]
 """
@@ -91,6 +92,10 @@ def agreement(data: Path) -> None:
     print(f"cross-validated Pearson r ({source}):")
     for aspect, r in pearson.items():
         print(f"  {aspect:>9}: {r:.3f}")
+    fit = load_params("read_aloud")["calibration"]
+    print("cross-validated Pearson r (from the shipped parameters):")
+    print(f"  {'word':>9}: {fit['word_accuracy_cv_pearson']:.3f}")
+    print(f"  {'phone':>9}: {fit['phone_accuracy_cv_pearson']:.3f}")
 
 
 def main() -> int:

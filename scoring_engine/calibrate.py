@@ -1,17 +1,20 @@
-"""Fit the read-aloud scorer's linear models on speechocean762.
+"""Fit the read-aloud scorer's models on speechocean762.
 
 Usage::
 
     python -m scoring_engine.calibrate --data ../shared/data/speechocean762/train
 
 Features of every clip are extracted with a pool of worker processes and
-cached (``bench/out/scoring_features.jsonl``), so a rerun only fits. Ridge
-models map the features to each expert aspect (accuracy, fluency, prosodic,
-total, on 0-10, times 10), words' and phones' GOP to the experts' word
-accuracy and phone scores. Speaker-disjoint 5-fold cross-validation reports
-the Pearson correlation per aspect; the final models are fitted on all clips
-and written to ``scoring_engine/params/read_aloud.json``. Age, sex and
-speaker are never features; the speaker only keeps folds disjoint.
+cached (``bench/out/scoring_features.jsonl``), so a rerun only fits. Each
+expert aspect (accuracy, fluency, prosodic, total, on 0-10, times 10) is
+predicted by a blend of ridge regression and gradient-boosted trees on the
+response features; boosted trees also map each word's and each phone's GOP,
+put on its phone's scale, to the experts' word accuracy and phone scores.
+Speaker-disjoint 5-fold cross-validation reports the Pearson correlation of
+every model; the final models are fitted on all clips and written to
+``scoring_engine/params/read_aloud.json`` (trees as JSON arrays, see
+:mod:`scoring_engine.trees`). Age, sex and speaker are never features; the
+speaker only keeps folds disjoint.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.ensemble import GradientBoostingRegressor
 
 from scoring_engine import features as feat
 from scoring_engine.audio import load_audio
 from scoring_engine.errors import ScoringError
-from scoring_engine.features import word_features
 from scoring_engine.text import normalise_text
+from scoring_engine.trees import predict_trees
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +48,32 @@ FEATURES_VERSION = "3"
 ASPECTS = ("accuracy", "fluency", "prosodic", "total")
 RIDGE_ALPHA = 10.0
 """Ridge penalty on standardised features (chosen once, not tuned per fold)."""
+TREE_WEIGHT = 0.7
+"""Share of the boosted trees in the aspect prediction; ridge has the rest."""
 N_FOLDS = 5
 SEED = 20240601
-CORRECT_PHONE = 1.9
-"""Mean expert phone score (0-2) from which a phone counts as said right."""
 MIN_PHONE_COUNT = 20
-"""Correct examples a phone needs before it gets its own GOP offset."""
+"""Examples a phone needs before it gets its own statistics."""
+SPREAD_FLOOR = 1.0
+"""Added to each phone's GOP standard deviation, so rare phones stay tame."""
+
+# Boosting settings, chosen once by speaker-disjoint CV on the cached
+# features (depth 2 to 4, 300 to 400 trees, squared or Huber loss); not
+# tuned per fold.
+ASPECT_TREES: dict[str, Any] = {
+    "n_estimators": 400,
+    "max_depth": 2,
+    "learning_rate": 0.05,
+    "subsample": 0.8,
+    "loss": "huber",
+}
+UNIT_TREES: dict[str, Any] = {
+    "n_estimators": 300,
+    "max_depth": 3,
+    "learning_rate": 0.1,
+    "subsample": 0.8,
+}
+"""Settings of the word and phone accuracy trees."""
 
 
 def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -150,115 +174,286 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 1e-9, scale, 1.0)
 
 
+def fit_trees(x: np.ndarray, y: np.ndarray, settings: dict[str, Any]) -> dict[str, Any]:
+    """Fit gradient-boosted trees and return them in the JSON layout.
+
+    The exported trees are checked against scikit-learn's own prediction on
+    ``x``, so a change in its internals cannot pass silently.
+    """
+    model = GradientBoostingRegressor(random_state=SEED, **settings).fit(x, y)
+    trees = export_trees(model, n_features=x.shape[1])
+    gap = float(np.max(np.abs(predict_trees(trees, x) - model.predict(x))))
+    if gap > 1e-2:
+        raise ScoringError(
+            f"exported trees differ from the fitted model by {gap:.3g} (limit "
+            "0.01); check the scikit-learn version against scoring_engine.trees"
+        )
+    return trees
+
+
+def export_trees(
+    model: GradientBoostingRegressor, *, n_features: int
+) -> dict[str, Any]:
+    """A fitted regressor's trees as padded parallel arrays.
+
+    Thresholds are rounded down to float32, the precision scikit-learn
+    compares at, so every sample takes the same branch; leaf values keep
+    five decimals.
+    """
+    base = float(model.init_.predict(np.zeros((1, n_features)))[0])
+    fitted = [tree.tree_ for tree in model.estimators_[:, 0]]
+    n_nodes = max(tree.node_count for tree in fitted)
+    arrays = [_tree_arrays(tree, n_nodes=n_nodes) for tree in fitted]
+    return {
+        "base": round(base, 6),
+        "learning_rate": float(model.learning_rate),
+        "depth": max(tree.max_depth for tree in fitted),
+        **{key: [tree[key] for tree in arrays] for key in arrays[0]},
+    }
+
+
+def _tree_arrays(tree: Any, *, n_nodes: int) -> dict[str, list[Any]]:
+    """One scikit-learn tree padded to ``n_nodes``, leaves pointing to themselves."""
+    own = np.arange(n_nodes)
+    used = slice(0, tree.node_count)
+    leaf = np.ones(n_nodes, dtype=bool)
+    leaf[used] = tree.children_left == -1
+    left, right, feature = own.copy(), own.copy(), np.zeros(n_nodes, dtype=int)
+    threshold, value = np.zeros(n_nodes), np.zeros(n_nodes)
+    left[used] = tree.children_left
+    right[used] = tree.children_right
+    feature[used] = tree.feature
+    threshold[used] = tree.threshold
+    value[used] = tree.value[:, 0, 0]
+    return {
+        "feature": np.where(leaf, 0, feature).tolist(),
+        "threshold": [
+            0.0 if is_leaf else _float32_below(t)
+            for is_leaf, t in zip(leaf, threshold.tolist(), strict=True)
+        ],
+        "left": np.where(leaf, own, left).tolist(),
+        "right": np.where(leaf, own, right).tolist(),
+        "value": np.where(leaf, value, 0.0).round(5).tolist(),
+    }
+
+
+def _float32_below(threshold: float) -> float:
+    """The largest float32 not above ``threshold``, as its shortest decimal."""
+    value = np.float32(threshold)
+    if float(value) > threshold:
+        value = np.nextafter(value, np.float32(-np.inf))
+    return float(np.format_float_positional(value, unique=True))
+
+
+def _standardised_ridge(
+    x_train: np.ndarray, y_train: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    mean, scale = _standardise(x_train)
+    coef, intercept = fit_ridge((x_train - mean) / scale, y_train, alpha=RIDGE_ALPHA)
+    return mean, scale, coef, intercept
+
+
+def fit_aspect(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Ridge and boosted trees for one aspect, fitted on the same clips."""
+    mean, scale, coef, intercept = _standardised_ridge(x, y)
+    return {
+        "mean": mean,
+        "scale": scale,
+        "coef": coef,
+        "intercept": intercept,
+        "trees": fit_trees(x, y, ASPECT_TREES),
+    }
+
+
+def predict_aspect(model: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """Blend of the ridge and tree predictions, shape (n_samples,), unclipped.
+
+    ``TREE_WEIGHT * trees + (1 - TREE_WEIGHT) * ridge``.
+    """
+    scaled = (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
+    ridge = scaled @ np.asarray(model["coef"]) + float(model["intercept"])
+    trees = predict_trees(model["trees"], x)
+    return TREE_WEIGHT * trees + (1.0 - TREE_WEIGHT) * ridge
+
+
 def cross_validate(
     x: np.ndarray,
     targets: dict[str, np.ndarray],
     folds: np.ndarray,
     *,
     gate: np.ndarray | None = None,
+    ridge_only: bool = False,
 ) -> dict[str, float]:
     """Pearson r of out-of-fold predictions per aspect.
 
     ``gate`` (shape (n_samples,)) multiplies the clipped predictions, as the
-    scorer multiplies by the fraction of words found.
+    scorer multiplies by the fraction of words found. ``ridge_only`` leaves
+    the trees out, for comparison.
     """
     result = {}
     for aspect, y in targets.items():
         predicted = np.zeros_like(y)
         for fold in np.unique(folds):
             train = folds != fold
-            mean, scale = _standardise(x[train])
-            coef, intercept = fit_ridge(
-                (x[train] - mean) / scale, y[train], alpha=RIDGE_ALPHA
-            )
-            predicted[~train] = (x[~train] - mean) / scale @ coef + intercept
+            if ridge_only:
+                mean, scale, coef, intercept = _standardised_ridge(x[train], y[train])
+                predicted[~train] = (x[~train] - mean) / scale @ coef + intercept
+            else:
+                model = fit_aspect(x[train], y[train])
+                predicted[~train] = predict_aspect(model, x[~train])
         predicted = np.clip(predicted, 0, 100)
         if gate is not None:
             predicted = predicted * gate
         result[aspect] = float(np.corrcoef(predicted, y)[0, 1])
+        logger.info("%s: cross-validated r %.4f", aspect, result[aspect])
     return result
 
 
+Pair = tuple[dict[str, Any], dict[str, Any], dict[str, float]]
+"""Our word, the experts' word and our features of the response."""
+
+
 def _word_pairs(
-    labels: list[dict[str, Any]], rows: dict[str, dict[str, Any]]
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Our words beside the experts' words, for clips where both line up."""
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for label in labels:
-        words = rows.get(label["id"], {}).get("words")
-        if words and len(words) == len(label["words"]):
-            pairs.extend(zip(words, label["words"], strict=True))
-    return pairs
+    labels: list[dict[str, Any]], rows: dict[str, dict[str, Any]], folds: np.ndarray
+) -> tuple[list[Pair], np.ndarray]:
+    """Our words beside the experts' words, for clips where both line up.
 
-
-def phone_offsets(
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
-) -> dict[str, float]:
-    """Median raw GOP per phone over phones all experts marked correct.
-
-    Some phones fit the free loop worse than others even when said well;
-    subtracting this offset puts every phone's GOP on one scale.
+    Returns the pairs and the fold of each pair's clip.
     """
-    by_phone: dict[str, list[float]] = {}
-    for ours, theirs in pairs:
-        scores = theirs.get("phone_scores")
-        if not scores or len(scores) != len(ours["phones"]):
+    pairs: list[Pair] = []
+    pair_folds: list[int] = []
+    for label, fold in zip(labels, folds, strict=True):
+        row = rows.get(label["id"], {})
+        words = row.get("words")
+        if not words or len(words) != len(label["words"]):
             continue
-        for name, gop, score in zip(
-            ours["phone_names"], ours["phones"], scores, strict=True
-        ):
-            if score >= CORRECT_PHONE:
-                by_phone.setdefault(name, []).append(gop)
-    return {
-        name: round(float(np.median(gops)), 3)
-        for name, gops in sorted(by_phone.items())
-        if len(gops) >= MIN_PHONE_COUNT
+        for ours, theirs in zip(words, label["words"], strict=True):
+            if ours["phones"]:
+                pairs.append((ours, theirs, row["features"]))
+                pair_folds.append(int(fold))
+    return pairs, np.array(pair_folds, dtype=int)
+
+
+def _phone_scores(ours: dict[str, Any], theirs: dict[str, Any]) -> list[float]:
+    """The experts' phone scores (0-2) when they match our phones, else []."""
+    scores = theirs.get("phone_scores")
+    if not scores or len(scores) != len(ours["phones"]):
+        return []
+    return [float(score) for score in scores]
+
+
+def phone_stats(pairs: list[Pair]) -> dict[str, list[float]]:
+    """Per phone: median raw GOP, spread and mean expert score (0-100).
+
+    The median and spread (standard deviation plus :data:`SPREAD_FLOOR`) are
+    over every aligned phone, whatever the experts said; the mean score is
+    over phones the experts scored. A phone with fewer than
+    :data:`MIN_PHONE_COUNT` examples gets no entry and falls back to the
+    statistics of all phones (key :data:`features.UNKNOWN_PHONE`).
+    """
+    gops: dict[str, list[float]] = {}
+    scores: dict[str, list[float]] = {}
+    for ours, theirs, _ in pairs:
+        for name, gop in zip(ours["phone_names"], ours["phones"], strict=True):
+            gops.setdefault(name, []).append(gop)
+        expert = _phone_scores(ours, theirs)
+        for name, score in zip(ours["phone_names"], expert, strict=False):
+            scores.setdefault(name, []).append(50.0 * score)
+    every_gop = [g for values in gops.values() for g in values]
+    every_score = [s for values in scores.values() for s in values]
+
+    def row(values: list[float], expert: list[float]) -> list[float]:
+        spread = float(np.std(values)) + SPREAD_FLOOR
+        mean_score = float(np.mean(expert)) if expert else float(np.mean(every_score))
+        return [
+            round(float(np.median(values)), 3),
+            round(spread, 3),
+            round(mean_score, 2),
+        ]
+
+    stats = {
+        name: row(values, scores.get(name, []))
+        for name, values in sorted(gops.items())
+        if len(values) >= MIN_PHONE_COUNT
     }
+    stats[feat.UNKNOWN_PHONE] = row(every_gop, every_score)
+    return stats
 
 
-def _word_tables(
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]], offsets: dict[str, float]
+def unit_tables(
+    pairs: list[Pair], stats: dict[str, list[float]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Adjusted word GOP pairs with word accuracy, phone GOP with phone score."""
-    word_x, word_y, phone_x, phone_y = [], [], [], []
-    for ours, theirs in pairs:
-        adjusted = [
-            feat.adjusted_gop(gop, offsets.get(name, 0.0))
-            for name, gop in zip(ours["phone_names"], ours["phones"], strict=True)
-        ] or [feat.GOP_FLOOR]
-        word_x.append(word_features(adjusted, duration=ours["duration"]))
+    """Word inputs and accuracy (0-100), phone inputs and score (0-100)."""
+    word_x: list[list[float]] = []
+    word_y: list[float] = []
+    phone_x: list[list[float]] = []
+    phone_y: list[float] = []
+    for ours, theirs, sentence in pairs:
+        word, per_phone = feat.word_and_phone_inputs(
+            list(zip(ours["phone_names"], ours["phones"], strict=True)),
+            duration=ours["duration"],
+            squeezed=ours["squeezed"],
+            sentence=sentence,
+            stats=stats,
+        )
+        word_x.append(word)
         word_y.append(10.0 * theirs["accuracy"])
-        scores = theirs.get("phone_scores")
-        if scores and len(scores) == len(adjusted):
-            phone_x.extend([[g] for g in adjusted])
-            phone_y.extend([50.0 * s for s in scores])
-    return (np.array(word_x), np.array(word_y), np.array(phone_x), np.array(phone_y))
+        expert = _phone_scores(ours, theirs)
+        if expert:
+            phone_x.extend(per_phone)
+            phone_y.extend(50.0 * score for score in expert)
+    return np.array(word_x), np.array(word_y), np.array(phone_x), np.array(phone_y)
 
 
-def _fit_word_models(
-    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
-) -> dict[str, dict[str, Any]]:
-    """Phone offsets and the linear maps to word and phone accuracy."""
-    offsets = phone_offsets(pairs)
-    word_x, word_y, phone_x, phone_y = _word_tables(pairs, offsets)
-    word_coef, word_b = fit_ridge(word_x, word_y, alpha=1e-6)
-    phone_coef, phone_b = fit_ridge(phone_x, phone_y, alpha=1e-6)
-    word_r = float(np.corrcoef(word_x @ word_coef + word_b, word_y)[0, 1])
-    phone_r = float(np.corrcoef(phone_x @ phone_coef + phone_b, phone_y)[0, 1])
+def cross_validate_units(pairs: list[Pair], folds: np.ndarray) -> dict[str, float]:
+    """Out-of-fold Pearson r of the word and phone accuracy trees.
+
+    The phone statistics too are taken from the training folds only.
+    """
+    word_pred: list[np.ndarray] = []
+    word_true: list[np.ndarray] = []
+    phone_pred: list[np.ndarray] = []
+    phone_true: list[np.ndarray] = []
+    for fold in np.unique(folds):
+        train = [p for p, f in zip(pairs, folds, strict=True) if f != fold]
+        test = [p for p, f in zip(pairs, folds, strict=True) if f == fold]
+        stats = phone_stats(train)
+        wx, wy, px, py = unit_tables(train, stats)
+        word_trees = fit_trees(wx, wy, UNIT_TREES)
+        phone_trees = fit_trees(px, py, UNIT_TREES)
+        wx, wy, px, py = unit_tables(test, stats)
+        word_pred.append(np.clip(predict_trees(word_trees, wx), 0, 100))
+        word_true.append(wy)
+        phone_pred.append(np.clip(predict_trees(phone_trees, px), 0, 100))
+        phone_true.append(py)
+
+    def pearson(pred: list[np.ndarray], true: list[np.ndarray]) -> float:
+        return float(np.corrcoef(np.concatenate(pred), np.concatenate(true))[0, 1])
+
+    result = {
+        "word": pearson(word_pred, word_true),
+        "phone": pearson(phone_pred, phone_true),
+    }
+    logger.info("word and phone accuracy, cross-validated r: %s", result)
+    return result
+
+
+def _fit_word_models(pairs: list[Pair], folds: np.ndarray) -> dict[str, Any]:
+    """Phone statistics and the trees for word and phone accuracy."""
+    pearson = cross_validate_units(pairs, folds)
+    stats = phone_stats(pairs)
+    word_x, word_y, phone_x, phone_y = unit_tables(pairs, stats)
     return {
         "params": {
-            "word_accuracy": {"coef": word_coef.round(6).tolist(), "intercept": word_b},
-            "phone_accuracy": {
-                "coef": phone_coef.round(6).tolist(),
-                "intercept": phone_b,
-            },
-            "phone_gop_offset": offsets,
+            "word_accuracy": fit_trees(word_x, word_y, UNIT_TREES),
+            "phone_accuracy": fit_trees(phone_x, phone_y, UNIT_TREES),
+            "phone_stats": stats,
         },
         "fit": {
             "n_words": len(word_y),
             "n_phones": len(phone_y),
-            "word_accuracy_pearson_in_sample": round(word_r, 4),
-            "phone_accuracy_pearson_in_sample": round(phone_r, 4),
+            "word_accuracy_cv_pearson": round(pearson["word"], 4),
+            "phone_accuracy_cv_pearson": round(pearson["phone"], 4),
         },
     }
 
@@ -284,24 +479,29 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
     folds = speaker_folds([lb["speaker"] for lb in usable], n_folds=N_FOLDS, seed=SEED)
     gate = x[:, feat.FEATURE_NAMES.index("frac_words_ok")]
     pearson = cross_validate(x, targets, folds, gate=gate)
-    ungated = cross_validate(x, targets, folds)
-    logger.info("cross-validated Pearson r: %s (ungated %s)", pearson, ungated)
+    ridge = cross_validate(x, targets, folds, gate=gate, ridge_only=True)
+    logger.info("cross-validated Pearson r: %s (ridge alone %s)", pearson, ridge)
 
     # Final sentence models on all clips.
     mean, scale = _standardise(x)
     aspects = {}
     for aspect, y in targets.items():
-        coef, intercept = fit_ridge((x - mean) / scale, y, alpha=RIDGE_ALPHA)
-        aspects[aspect] = {"coef": coef.round(6).tolist(), "intercept": intercept}
+        model = fit_aspect(x, y)
+        aspects[aspect] = {
+            "coef": model["coef"].round(6).tolist(),
+            "intercept": model["intercept"],
+            "trees": model["trees"],
+        }
 
     # Word and phone accuracy from GOP.
-    word_models = _fit_word_models(_word_pairs(usable, rows))
+    word_models = _fit_word_models(*_word_pairs(usable, rows, folds))
 
     params = {
         "features_version": FEATURES_VERSION,
         "feature_names": list(feat.FEATURE_NAMES),
         "mean": mean.round(6).tolist(),
         "scale": scale.round(6).tolist(),
+        "tree_weight": TREE_WEIGHT,
         "aspects": aspects,
         **word_models["params"],
         "calibration": {
@@ -311,14 +511,14 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
             "n_folds": N_FOLDS,
             "seed": SEED,
             "ridge_alpha": RIDGE_ALPHA,
+            "aspect_trees": ASPECT_TREES,
+            "unit_trees": UNIT_TREES,
             "cv_pearson": {k: round(v, 4) for k, v in pearson.items()},
-            "cv_pearson_without_completeness": {
-                k: round(v, 4) for k, v in ungated.items()
-            },
+            "cv_pearson_ridge_alone": {k: round(v, 4) for k, v in ridge.items()},
             **word_models["fit"],
         },
     }
-    out.write_text(json.dumps(params, indent=1) + "\n")
+    out.write_text(json.dumps(params, separators=(",", ":")) + "\n")
     logger.info("wrote %s", out)
     return params
 

@@ -216,36 +216,101 @@ def _word(entry: sphinx.AlignedWord, text: str, gop_frames: np.ndarray) -> WordA
     )
 
 
-def adjusted_gop(gop_raw: float, offset: float) -> float:
-    """GOP of a phone relative to the same phone said right, capped at 0.
+SENTENCE_CONTEXT = ("gop_mean", "gop_frame_mean", "frac_bad_phones", "speech_rate")
+"""Response features that the word and phone models see beside a word's own."""
 
-    ``offset`` is the phone's median raw GOP over phones the experts marked
-    correct (``phone_gop_offset`` in the parameters).
-    """
-    return min(gop_raw - offset, 0.0)
+UNKNOWN_PHONE = "_other"
+"""Key of the phone statistics used for a phone not seen in calibration."""
+
+Z_BAD = -2.0
+"""Phone GOP z-score under which a phone counts as poor in a word."""
 
 
-def word_features(adjusted_gops: list[float], *, duration: int) -> list[float]:
-    """Inputs of the word accuracy model.
+def word_and_phone_inputs(
+    phones: list[tuple[str, float]],
+    *,
+    duration: int,
+    squeezed: bool,
+    sentence: dict[str, float],
+    stats: dict[str, list[float]],
+) -> tuple[list[float], list[list[float]]]:
+    """Inputs of the word accuracy model and of each phone's accuracy model.
+
+    Each phone's raw GOP is put on its phone's scale with statistics taken
+    over all calibration phones: ``z = (gop_raw - median) / spread`` and
+    ``drop = min(gop_raw - median, 0)``. Phones differ in how well they fit
+    the free loop even when said right, so the same raw GOP means different
+    things for different phones.
 
     Parameters
     ----------
-    adjusted_gops : list of float
-        :func:`adjusted_gop` of each phone; at least one.
+    phones : list of (str, float)
+        ARPAbet symbol and raw GOP (``PhoneAnalysis.gop_raw``) of each phone
+        of the word, at least one.
     duration : int
         Frames of the word.
+    squeezed : bool
+        Whether the aligner gave the word the fewest frames possible.
+    sentence : dict
+        The response's features (at least :data:`SENTENCE_CONTEXT`).
+    stats : dict
+        Per phone ``[median raw GOP, spread, mean expert score 0-100]``, and
+        the same under :data:`UNKNOWN_PHONE` for phones without their own.
 
     Returns
     -------
-    list of float
-        Mean and minimum adjusted GOP, and the log of frames per phone.
+    word : list of float
+        Mean and minimum z and drop, log frames per phone, phone count, the
+        sentence context, maximum z, mean raw GOP, squeezed (0/1) and the
+        count of phones under :data:`Z_BAD`.
+    per_phone : list of list of float
+        For each phone: raw GOP, z, drop, the neighbours' z (0 at the word's
+        edges), relative position, the phone's median and spread, vowel
+        (0/1), the word's first ten inputs and the phone's mean expert score.
     """
-    per_phone = max(duration, 1) / len(adjusted_gops)
-    return [
-        float(np.mean(adjusted_gops)),
-        float(np.min(adjusted_gops)),
-        float(np.log(per_phone)),
+    rows = [stats.get(name, stats[UNKNOWN_PHONE]) for name, _ in phones]
+    raw = np.array([gop for _, gop in phones])
+    median = np.array([row[0] for row in rows])
+    z = (raw - median) / np.array([row[1] for row in rows])
+    drop = np.minimum(raw - median, 0.0)
+
+    # The word as a whole, in the context of the response.
+    context = [
+        float(z.mean()),
+        float(z.min()),
+        float(drop.mean()),
+        float(drop.min()),
+        float(np.log(max(duration, 1) / len(phones))),
+        float(len(phones)),
+        *[float(sentence[name]) for name in SENTENCE_CONTEXT],
     ]
+    word = [
+        *context,
+        float(z.max()),
+        float(raw.mean()),
+        float(squeezed),
+        float(np.sum(z < Z_BAD)),
+    ]
+
+    # Each phone beside its neighbours.
+    padded = np.concatenate([[0.0], z, [0.0]])
+    per_phone = [
+        [
+            float(raw[k]),
+            float(z[k]),
+            float(drop[k]),
+            float(padded[k]),
+            float(padded[k + 2]),
+            k / len(phones),
+            float(rows[k][0]),
+            float(rows[k][1]),
+            float(name in VOWELS),
+            *context,
+            float(rows[k][2]),
+        ]
+        for k, (name, _) in enumerate(phones)
+    ]
+    return word, per_phone
 
 
 def _inner_pauses(words: list[WordAnalysis]) -> list[float]:

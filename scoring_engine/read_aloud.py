@@ -2,16 +2,18 @@
 
 The recording is force-aligned to the text with pocketsphinx; each phone's
 goodness of pronunciation, the timing of words and pauses, pitch and
-loudness become the features of :mod:`scoring_engine.features`. Ridge
-models calibrated on speechocean762 (``params/read_aloud.json``, written by
-:mod:`scoring_engine.calibrate`) map them to 0-100 scores for accuracy,
+loudness become the features of :mod:`scoring_engine.features`. A blend of
+ridge regression and gradient-boosted trees calibrated on speechocean762
+(``params/read_aloud.json``, written by :mod:`scoring_engine.calibrate`)
+maps them to 0-100 scores for accuracy,
 fluency, prosody and overall, each multiplied by the fraction of the text's
 words found in the audio, so a response cannot earn credit for words it did
 not read. Completeness is that fraction, in percent.
 
-Word and phone accuracy come from GOP after subtracting each phone's
-typical GOP when said right (``phone_gop_offset`` in the parameters), by
-linear maps fitted to the experts' word and phone scores.
+Word and phone accuracy come from boosted trees fitted to the experts'
+word and phone scores; their inputs are each phone's GOP put on its phone's
+scale (``phone_stats`` in the parameters), the word's length and timing and
+a few features of the whole response (:func:`features.word_and_phone_inputs`).
 """
 
 from __future__ import annotations
@@ -31,17 +33,17 @@ from scoring_engine.features import (
     MIN_PHONE_FRAMES,
     Analysis,
     WordAnalysis,
-    adjusted_gop,
     analyse_read_aloud,
-    word_features,
+    word_and_phone_inputs,
 )
 from scoring_engine.params_io import load_params
 from scoring_engine.signal import check_signal, frame_db
 from scoring_engine.text import normalise_text
+from scoring_engine.trees import predict_trees
 
 logger = logging.getLogger(__name__)
 
-SCORER = "read_aloud/0.3.1"
+SCORER = "read_aloud/0.4.0"
 """Name and version of this scorer; the version changes whenever scores would."""
 
 MISPRONOUNCED_BELOW = 50.0
@@ -204,11 +206,15 @@ def _sentence_scores(
             "params/read_aloud.json was fitted on other features; rerun "
             "python -m scoring_engine.calibrate"
         )
-    x = (analysis.vector() - np.array(params["mean"])) / np.array(params["scale"])
+    raw = analysis.vector()
+    x = (raw - np.array(params["mean"])) / np.array(params["scale"])
+    weight = float(params["tree_weight"])
 
     def predict(aspect: str) -> float:
         model = params["aspects"][aspect]
-        value = float(x @ np.array(model["coef"]) + model["intercept"])
+        ridge = float(x @ np.array(model["coef"]) + model["intercept"])
+        trees = float(predict_trees(model["trees"], raw[None, :])[0])
+        value = weight * trees + (1.0 - weight) * ridge
         return round(float(np.clip(value, 0.0, 100.0)) * completeness, 1)
 
     scores = {key: predict(aspect) for key, aspect in ASPECT_KEYS.items()}
@@ -217,9 +223,8 @@ def _sentence_scores(
     return scores
 
 
-def _linear(model: dict[str, Any], x: list[float]) -> float:
-    value = float(np.dot(model["coef"], x) + model["intercept"])
-    return round(float(np.clip(value, 0.0, 100.0)), 1)
+def _clipped(values: np.ndarray) -> list[float]:
+    return [round(float(v), 1) for v in np.clip(values, 0.0, 100.0)]
 
 
 def _word_results(
@@ -227,7 +232,7 @@ def _word_results(
 ) -> list[WordResult]:
     results = []
     for i, word in enumerate(analysis.words):
-        results.append(_word_result(word, params))
+        results.append(_word_result(word, params, analysis.features))
         if i + 1 < len(analysis.words):
             inserted = _insertion(word, analysis.words[i + 1], y)
             if inserted is not None:
@@ -235,27 +240,35 @@ def _word_results(
     return results
 
 
-def _word_result(word: WordAnalysis, params: dict[str, Any]) -> WordResult:
-    offsets = params["phone_gop_offset"]
-    adjusted = [adjusted_gop(p.gop_raw, offsets.get(p.phone, 0.0)) for p in word.phones]
+def _word_result(
+    word: WordAnalysis, params: dict[str, Any], sentence: dict[str, float]
+) -> WordResult:
+    start_s = word.start / sphinx.FRAME_RATE
+    end_s = (word.start + word.duration) / sphinx.FRAME_RATE
+    if not word.phones:
+        return WordResult(word.text, start_s, end_s, 0.0, "omission")
+    inputs, per_phone = word_and_phone_inputs(
+        [(p.phone, p.gop_raw) for p in word.phones],
+        duration=word.duration,
+        squeezed=word.squeezed,
+        sentence=sentence,
+        stats=params["phone_stats"],
+    )
+    phone_accuracy = _clipped(
+        predict_trees(params["phone_accuracy"], np.array(per_phone))
+    )
     phones = [
-        PhoneResult(p.phone, _linear(params["phone_accuracy"], [gop]))
-        for p, gop in zip(word.phones, adjusted, strict=True)
+        PhoneResult(p.phone, accuracy)
+        for p, accuracy in zip(word.phones, phone_accuracy, strict=True)
     ]
-    if not word.evident or not adjusted:
+    if not word.evident:
         accuracy, error = 0.0, "omission"
     else:
-        features = word_features(adjusted, duration=word.duration)
-        accuracy = _linear(params["word_accuracy"], features)
+        accuracy = _clipped(predict_trees(params["word_accuracy"], np.array([inputs])))[
+            0
+        ]
         error = "mispronunciation" if accuracy < MISPRONOUNCED_BELOW else "none"
-    return WordResult(
-        word.text,
-        word.start / sphinx.FRAME_RATE,
-        (word.start + word.duration) / sphinx.FRAME_RATE,
-        accuracy,
-        error,
-        phones,
-    )
+    return WordResult(word.text, start_s, end_s, accuracy, error, phones)
 
 
 def _insertion(

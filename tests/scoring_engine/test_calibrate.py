@@ -1,12 +1,19 @@
-"""The calibration's ridge fit and speaker-disjoint folds."""
+"""The calibration's fits, tree export, phone statistics and folds."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from scoring_engine.calibrate import fit_ridge, phone_offsets, speaker_folds
-from scoring_engine.features import FEATURE_NAMES
+from scoring_engine.calibrate import (
+    UNIT_TREES,
+    fit_ridge,
+    fit_trees,
+    phone_stats,
+    speaker_folds,
+)
+from scoring_engine.features import FEATURE_NAMES, UNKNOWN_PHONE
 from scoring_engine.params_io import load_params
+from scoring_engine.trees import predict_trees
 
 
 def test_ridge_recovers_a_known_line() -> None:
@@ -31,16 +38,32 @@ def test_shipped_parameters_match_the_features() -> None:
     assert params["feature_names"] == list(FEATURE_NAMES)
     assert set(params["aspects"]) == {"accuracy", "fluency", "prosodic", "total"}
     assert params["calibration"]["cv_pearson"]["total"] > 0.4
+    for aspect in params["aspects"].values():
+        row = np.array(params["mean"])[None, :]
+        assert 0.0 < predict_trees(aspect["trees"], row)[0] < 100.0
 
 
-def test_phone_offsets_are_medians_over_phones_said_right() -> None:
+def test_exported_trees_learn_a_step_and_a_slope() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, (400, 3))
+    y = np.where(x[:, 0] > 0.2, 40.0, 10.0) + 5.0 * x[:, 1]
+    trees = fit_trees(x, y, UNIT_TREES)
+    probe = np.array([[0.9, 0.0, 0.0], [-0.9, 0.0, 0.0], [0.9, 0.8, -0.5]])
+    predicted = predict_trees(trees, probe)
+    assert abs(predicted[0] - 40.0) < 2.0 and abs(predicted[1] - 10.0) < 2.0
+    assert predicted[2] > predicted[0] + 2.0
+
+
+def test_phone_stats_put_each_phone_on_its_own_scale() -> None:
     ours = {"phone_names": ["T", "IY"], "phones": [-4.0, -10.0]}
+    other = {"phone_names": ["T", "IY"], "phones": [-6.0, -90.0]}
     pairs = [
-        (ours, {"phone_scores": [2.0, 2.0]}),
-        (
-            {"phone_names": ["T", "IY"], "phones": [-6.0, -90.0]},
-            {"phone_scores": [2.0, 0.0]},
-        ),
+        (ours, {"phone_scores": [2.0, 2.0]}, {}),
+        (other, {"phone_scores": [2.0, 0.0]}, {}),
+        (ours, {"phone_scores": None}, {}),
     ] * 20
-    offsets = phone_offsets(pairs)
-    assert offsets == {"T": -5.0, "IY": -10.0}
+    stats = phone_stats(pairs)
+    assert set(stats) == {"T", "IY", UNKNOWN_PHONE}
+    assert stats["T"][0] == -4.0 and stats["IY"][0] == -10.0
+    assert stats["T"][2] == 100.0 and stats["IY"][2] == 50.0
+    assert stats["IY"][1] > stats["T"][1] > 1.0
