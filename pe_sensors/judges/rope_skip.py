@@ -9,9 +9,10 @@ Each foot's height above its recent ground row is followed with a
 hysteresis switch; a lift of one foot is a step (alternate-foot skipping), a
 lift of both feet together is a jump. A step or jump counts only when the
 rope evidence (see :mod:`pe_sensors.pose.rope`) of the band around the feet
-or of the band above the head peaks inside it. Double-unders (two turns in
-one jump) count once per jump, as the source of the labelled clips counts
-them.
+or of the band above the head peaks inside it, and each pass counts for
+one step or jump only (alternate steps overlap in time). Double-unders (two
+turns in one jump) count once per jump, as the source of the labelled clips
+counts them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from pe_sensors.errors import JudgeInputError
 from pe_sensors.judges.common import Hysteresis, JudgeResult, Refusal, Repetition
 from pe_sensors.pose.landmarks import (
+    BoolArray,
     FloatArray,
     Landmark,
     PoseSequence,
@@ -181,17 +183,32 @@ def rope_threshold(
     )
 
 
-def _rope_passed(evidence: FloatArray, times_s: FloatArray, *, lift: Lift) -> bool:
-    """Whether one band's evidence peaks above its threshold during a lift."""
+def _rope_passed(
+    evidence: FloatArray, times_s: FloatArray, *, lift: Lift, claimed: BoolArray
+) -> bool:
+    """Whether one band shows a rope pass not yet counted, during a lift.
+
+    The pass is the run of frames at or above the lift's threshold around
+    the highest unclaimed frame in the lift's window; its frames are marked
+    in ``claimed`` so that two overlapping steps cannot both count it.
+    """
     threshold = rope_threshold(
         evidence, times_s, start_s=lift.start_s, end_s=lift.end_s
     )
     inside = (times_s >= lift.start_s - ROPE_MARGIN_S) & (
         times_s <= lift.end_s + ROPE_MARGIN_S
     )
-    window = evidence[inside]
-    peak = np.nanmax(window) if np.isfinite(window).any() else -np.inf
-    return bool(peak >= threshold)
+    free = np.where(inside & ~claimed & np.isfinite(evidence), evidence, -np.inf)
+    peak = int(np.argmax(free))
+    if not free[peak] >= threshold:
+        return False
+    first = last = peak
+    while first > 0 and evidence[first - 1] >= threshold:
+        first -= 1
+    while last < evidence.size - 1 and evidence[last + 1] >= threshold:
+        last += 1
+    claimed[first : last + 1] = True
+    return True
 
 
 def _foot_rows(poses: PoseSequence, side: str) -> FloatArray:
@@ -247,12 +264,19 @@ def judge_rope_skips(poses: PoseSequence, rope_evidence: FloatArray) -> JudgeRes
     events = merge_feet(left, right)
 
     # Step 2: did the rope pass during each of them?
+    # A pass counts once, for the first step or jump that finds it.
     result = JudgeResult(event="rope_skip")
+    claimed = np.zeros(bands.shape, dtype=bool)
     for event in events:
         reason: Refusal | None = None
         if event.end_s - event.start_s > MAX_SKIP_S:
             reason = Refusal.NOT_A_SKIP
-        elif not any(_rope_passed(band, times, lift=event) for band in bands.T):
+        elif not any(
+            [
+                _rope_passed(band, times, lift=event, claimed=claimed[:, i])
+                for i, band in enumerate(bands.T)
+            ]
+        ):
             reason = Refusal.NO_ROPE_PASSED
         result.repetitions.append(
             Repetition(

@@ -356,6 +356,29 @@ def test_alternate_foot_steps_count_one_each() -> None:
     assert result.count == 12
 
 
+def test_one_rope_pass_counts_for_one_step_only() -> None:
+    # Alternate steps of 0.3 s every 0.25 s, so each lifts before the one
+    # before it has landed. Step 3 has no pass of its own; the pass of step
+    # 2 falls in the overlap, inside the windows of both.
+    times = np.arange(0.0, 3.0, 1.0 / FPS)
+    left = np.zeros(times.size)
+    right = np.zeros(times.size)
+    evidence = np.random.default_rng(13).uniform(0.0, 0.001, times.size)
+    for k in range(8):
+        t0 = 0.5 + 0.25 * k
+        phase = (times - t0) / 0.3
+        lift = np.where((phase > 0) & (phase < 1), 30.0 * np.sin(np.pi * phase), 0.0)
+        (left if k % 2 == 0 else right)[:] += lift
+        at = t0 + (0.31 if k == 2 else 0.2)
+        if k != 3:
+            evidence[int(np.argmin(np.abs(times - at)))] = 0.05
+    frames = [skipper(float(a), float(b)) for a, b in zip(left, right, strict=True)]
+    result = judge_event(Event.ROPE_SKIP, build(frames), rope_evidence=evidence)
+    refused = [i for i, r in enumerate(result.repetitions) if not r.counted]
+    assert len(result.repetitions) == 8
+    assert refused == [3]
+
+
 def test_rope_skipping_without_rope_evidence_counts_nothing() -> None:
     poses, _ = rope_clip(6)
     quiet = np.random.default_rng(5).uniform(0.0, 0.001, poses.n_frames)
