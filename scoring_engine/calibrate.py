@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / "out" / "scoring_features.jsonl"
 PARAMS = Path(__file__).resolve().parent / "params" / "read_aloud.json"
-FEATURES_VERSION = "3"
+FEATURES_VERSION = "4"
 """Bump when features change, so the cache is not reused."""
 
 ASPECTS = ("accuracy", "fluency", "prosodic", "total")
@@ -69,8 +69,9 @@ ASPECT_TREES: dict[str, Any] = {
 }
 UNIT_TREES: dict[str, Any] = {
     "n_estimators": 300,
-    "max_depth": 3,
-    "learning_rate": 0.1,
+    "max_depth": 4,
+    "learning_rate": 0.05,
+    "min_samples_leaf": 20,
     "subsample": 0.8,
 }
 """Settings of the word and phone accuracy trees."""
@@ -94,6 +95,8 @@ def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
             "duration": w.duration,
             "phones": [p.gop_raw for p in w.phones],
             "phone_names": [p.phone for p in w.phones],
+            "phone_frames": [p.duration for p in w.phones],
+            "loop_match": [round(p.loop_match, 4) for p in w.phones],
         }
         for w in analysis.words
     ]
@@ -390,7 +393,15 @@ def unit_tables(
     phone_y: list[float] = []
     for ours, theirs, sentence in pairs:
         word, per_phone = feat.word_and_phone_inputs(
-            list(zip(ours["phone_names"], ours["phones"], strict=True)),
+            list(
+                zip(
+                    ours["phone_names"],
+                    ours["phones"],
+                    ours["phone_frames"],
+                    ours["loop_match"],
+                    strict=True,
+                )
+            ),
             duration=ours["duration"],
             squeezed=ours["squeezed"],
             sentence=sentence,

@@ -6,6 +6,8 @@ loop's over the same frames (Witt and Young, "Phone-level pronunciation
 scoring and assessment for interactive language learning", Speech
 Communication 30, 2000). It is near zero when the expected phone is what the
 recogniser hears best, and strongly negative when another phone fits better.
+Beside it, each phone's loop match is the share of its frames where the free
+phone loop itself chose that phone.
 
 Fluency follows the temporal measures of second-language speech (speech
 rate, articulation rate, pauses, mean length of run; Cucchiarini, Strik and
@@ -79,6 +81,7 @@ FEATURE_NAMES = (
     "frac_bad_phones",
     "word_gop_min",
     "frac_bad_words",
+    "phone_match",
     "frac_words_ok",
     "speech_rate",
     "articulation_rate",
@@ -103,7 +106,9 @@ class PhoneAnalysis:
     ``gop`` is capped at 0 (a phone cannot fit better than the best free
     path); ``gop_raw`` keeps positive values, where the phone loop's
     language model kept the free path from the acoustically best phone,
-    which tells phones apart when they are all said well.
+    which tells phones apart when they are all said well. ``loop_match`` is
+    the share of the phone's frames where the free phone loop heard this
+    same phone.
     """
 
     phone: str
@@ -111,6 +116,7 @@ class PhoneAnalysis:
     duration: int
     gop: float
     gop_raw: float
+    loop_match: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,11 @@ def analyse_read_aloud(y: np.ndarray, words: list[str]) -> Analysis:
     n = min(forced.n_frames, loop.frame_scores.size)
     loop_scores[:n] = loop.frame_scores[:n]
     gop_frames = forced.frame_scores - loop_scores
+    heard = _frame_phones(loop, n_frames=forced.n_frames)
 
     # Per phone and per word GOP, skipping the aligner's silences.
     analysed = [
-        _word(entry, text, gop_frames)
+        _word(entry, text, gop_frames, heard)
         for entry, text in zip(
             [w for w in forced.words if w.name not in sphinx.SILENCE_WORDS],
             words,
@@ -195,13 +202,29 @@ def analyse_read_aloud(y: np.ndarray, words: list[str]) -> Analysis:
     return Analysis(analysed, pauses_s, features)
 
 
-def _word(entry: sphinx.AlignedWord, text: str, gop_frames: np.ndarray) -> WordAnalysis:
+def _frame_phones(loop: sphinx.Alignment, *, n_frames: int) -> np.ndarray:
+    """The free phone loop's phone at each frame, "" where it has none."""
+    heard = np.full(n_frames, "", dtype=object)
+    for word in loop.words:
+        for phone in word.phones:
+            heard[phone.start : phone.start + phone.duration] = phone.name
+    return heard
+
+
+def _word(
+    entry: sphinx.AlignedWord, text: str, gop_frames: np.ndarray, heard: np.ndarray
+) -> WordAnalysis:
     phones = []
     for phone in entry.phones:
-        frames = gop_frames[phone.start : phone.start + phone.duration]
+        span = slice(phone.start, phone.start + phone.duration)
+        frames = gop_frames[span]
         raw = max(float(frames.mean()), GOP_FLOOR) if frames.size else GOP_FLOOR
+        same = heard[span] == phone.name
+        match = float(np.mean(same)) if same.size else 0.0
         phones.append(
-            PhoneAnalysis(phone.name, phone.start, phone.duration, min(raw, 0.0), raw)
+            PhoneAnalysis(
+                phone.name, phone.start, phone.duration, min(raw, 0.0), raw, match
+            )
         )
     gops = [p.gop for p in phones] or [GOP_FLOOR]
     squeezed = entry.duration <= MIN_PHONE_FRAMES * len(phones) + 1
@@ -226,8 +249,13 @@ Z_BAD = -2.0
 """Phone GOP z-score under which a phone counts as poor in a word."""
 
 
+PhoneInput = tuple[str, float, int, float]
+"""A phone as the word and phone models see it: ARPAbet symbol, raw GOP,
+frames and the share of frames where the phone loop heard the same phone."""
+
+
 def word_and_phone_inputs(
-    phones: list[tuple[str, float]],
+    phones: list[PhoneInput],
     *,
     duration: int,
     squeezed: bool,
@@ -244,9 +272,10 @@ def word_and_phone_inputs(
 
     Parameters
     ----------
-    phones : list of (str, float)
-        ARPAbet symbol and raw GOP (``PhoneAnalysis.gop_raw``) of each phone
-        of the word, at least one.
+    phones : list of (str, float, int, float)
+        ARPAbet symbol, raw GOP, frames and loop match (``phone``,
+        ``gop_raw``, ``duration`` and ``loop_match`` of
+        :class:`PhoneAnalysis`) of each phone of the word, at least one.
     duration : int
         Frames of the word.
     squeezed : bool
@@ -260,16 +289,18 @@ def word_and_phone_inputs(
     Returns
     -------
     word : list of float
-        Mean and minimum z and drop, log frames per phone, phone count, the
-        sentence context, maximum z, mean raw GOP, squeezed (0/1) and the
-        count of phones under :data:`Z_BAD`.
+        Mean and minimum z, drop and loop match, log frames per phone, phone
+        count, the sentence context, maximum z, mean raw GOP, squeezed (0/1)
+        and the count of phones under :data:`Z_BAD`.
     per_phone : list of list of float
         For each phone: raw GOP, z, drop, the neighbours' z (0 at the word's
         edges), relative position, the phone's median and spread, vowel
-        (0/1), the word's first ten inputs and the phone's mean expert score.
+        (0/1), loop match, log frames, the word's first twelve inputs and
+        the phone's mean expert score.
     """
-    rows = [stats.get(name, stats[UNKNOWN_PHONE]) for name, _ in phones]
-    raw = np.array([gop for _, gop in phones])
+    rows = [stats.get(phone[0], stats[UNKNOWN_PHONE]) for phone in phones]
+    raw = np.array([phone[1] for phone in phones])
+    match = np.array([phone[3] for phone in phones])
     median = np.array([row[0] for row in rows])
     z = (raw - median) / np.array([row[1] for row in rows])
     drop = np.minimum(raw - median, 0.0)
@@ -280,6 +311,8 @@ def word_and_phone_inputs(
         float(z.min()),
         float(drop.mean()),
         float(drop.min()),
+        float(match.mean()),
+        float(match.min()),
         float(np.log(max(duration, 1) / len(phones))),
         float(len(phones)),
         *[float(sentence[name]) for name in SENTENCE_CONTEXT],
@@ -305,10 +338,12 @@ def word_and_phone_inputs(
             float(rows[k][0]),
             float(rows[k][1]),
             float(name in VOWELS),
+            float(match[k]),
+            float(np.log(max(frames, 1))),
             *context,
             float(rows[k][2]),
         ]
-        for k, (name, _) in enumerate(phones)
+        for k, (name, _, frames, _) in enumerate(phones)
     ]
     return word, per_phone
 
@@ -334,6 +369,7 @@ def _pronunciation_features(words: list[WordAnalysis]) -> dict[str, float]:
         "frac_bad_phones": float(np.mean(gops < BAD_PHONE_GOP)),
         "word_gop_min": float(word_gops.min()),
         "frac_bad_words": float(np.mean(word_gops < BAD_WORD_GOP)),
+        "phone_match": float(np.mean([p.loop_match for p in phones])),
         "frac_words_ok": float(np.mean([w.evident for w in words])),
     }
 

@@ -43,7 +43,7 @@ from scoring_engine.trees import predict_trees
 
 logger = logging.getLogger(__name__)
 
-SCORER = "read_aloud/0.4.0"
+SCORER = "read_aloud/0.5.0"
 """Name and version of this scorer; the version changes whenever scores would."""
 
 MISPRONOUNCED_BELOW = 50.0
@@ -248,7 +248,7 @@ def _word_result(
     if not word.phones:
         return WordResult(word.text, start_s, end_s, 0.0, "omission")
     inputs, per_phone = word_and_phone_inputs(
-        [(p.phone, p.gop_raw) for p in word.phones],
+        [(p.phone, p.gop_raw, p.duration, p.loop_match) for p in word.phones],
         duration=word.duration,
         squeezed=word.squeezed,
         sentence=sentence,

@@ -17,7 +17,7 @@ SENTENCE = {
 
 def test_each_phone_is_measured_against_its_own_typical_gop() -> None:
     word, per_phone = word_and_phone_inputs(
-        [("T", -6.0), ("IY", -1.0), ("ZH", 5.0)],
+        [("T", -6.0, 10, 0.0), ("IY", -1.0, 12, 1.0), ("ZH", 5.0, 8, 0.5)],
         duration=30,
         squeezed=False,
         sentence=SENTENCE,
@@ -32,6 +32,9 @@ def test_each_phone_is_measured_against_its_own_typical_gop() -> None:
     assert [phone[4] for phone in per_phone] == [0.0, 1.0, 0.0]
     # an unseen phone takes the statistics of all phones
     assert per_phone[2][-1] == 70 and per_phone[0][-1] == 90.0
-    assert word[:4] == [np.mean(z), -2.0, np.mean(drop), -8.0]
-    assert np.isclose(word[4], np.log(10.0))
-    assert word[-1] == 0.0 and len(per_phone[0]) == 9 + 10 + 1
+    assert word[:6] == [np.mean(z), -2.0, np.mean(drop), -8.0, 0.5, 0.0]
+    assert np.isclose(word[6], np.log(10.0))
+    # loop match and log frames of each phone follow the phone's own inputs
+    assert [phone[9] for phone in per_phone] == [0.0, 1.0, 0.5]
+    assert np.isclose(per_phone[1][10], np.log(12.0))
+    assert word[-1] == 0.0 and len(per_phone[0]) == 11 + 12 + 1
