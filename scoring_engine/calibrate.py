@@ -11,10 +11,13 @@ predicted by a blend of ridge regression and gradient-boosted trees on the
 response features; boosted trees also map each word's and each phone's GOP,
 put on its phone's scale, to the experts' word accuracy and phone scores.
 Speaker-disjoint 5-fold cross-validation reports the Pearson correlation of
-every model; the final models are fitted on all clips and written to
+every model, and the aspects' out-of-fold predictions are also compared
+with the experts inside each group of speakers (children and adults, females
+and males), so a group the scorer ranks less well shows; the final models are
+fitted on all clips and written to
 ``scoring_engine/params/read_aloud.json`` (trees as JSON arrays, see
 :mod:`scoring_engine.trees`). Age, sex and speaker are never features; the
-speaker only keeps folds disjoint.
+speaker only keeps folds disjoint, and age and sex only split the report.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import logging
 import multiprocessing
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,10 @@ MIN_PHONE_COUNT = 20
 """Examples a phone needs before it gets its own statistics."""
 SPREAD_FLOOR = 1.0
 """Added to each phone's GOP standard deviation, so rare phones stay tame."""
+CHILD_MAX_AGE = 15
+"""Oldest age, in years, reported as a child. speechocean762's children are
+6-15 and its adults 19-37, with nobody aged 16-18, so any cut from 15 to 18
+splits it the same way; 15 is the corpus's own upper child age."""
 
 # Boosting settings, chosen once by speaker-disjoint CV on the cached
 # features (depth 2 to 4, 300 to 400 trees, squared or Huber loss); not
@@ -279,19 +287,34 @@ def predict_aspect(model: dict[str, Any], x: np.ndarray) -> np.ndarray:
     return TREE_WEIGHT * trees + (1.0 - TREE_WEIGHT) * ridge
 
 
-def cross_validate(
+def out_of_fold_predictions(
     x: np.ndarray,
     targets: dict[str, np.ndarray],
     folds: np.ndarray,
     *,
     gate: np.ndarray | None = None,
     ridge_only: bool = False,
-) -> dict[str, float]:
-    """Pearson r of out-of-fold predictions per aspect.
+) -> dict[str, np.ndarray]:
+    """Each clip's aspect predictions from the models that never saw its fold.
 
-    ``gate`` (shape (n_samples,)) multiplies the clipped predictions, as the
-    scorer multiplies by the fraction of words found. ``ridge_only`` leaves
-    the trees out, for comparison.
+    Parameters
+    ----------
+    x : np.ndarray, shape (n_samples, n_features)
+        Response features.
+    targets : dict of str to np.ndarray, shape (n_samples,)
+        Expert score per aspect, 0-100.
+    folds : np.ndarray, shape (n_samples,)
+        Fold index per clip (see :func:`speaker_folds`).
+    gate : np.ndarray, shape (n_samples,), optional
+        Multiplies the clipped predictions, as the scorer multiplies by the
+        fraction of words found.
+    ridge_only : bool
+        Leave the trees out, for comparison.
+
+    Returns
+    -------
+    dict of str to np.ndarray, shape (n_samples,)
+        Out-of-fold prediction per aspect, clipped to 0-100 and gated.
     """
     result = {}
     for aspect, y in targets.items():
@@ -307,9 +330,158 @@ def cross_validate(
         predicted = np.clip(predicted, 0, 100)
         if gate is not None:
             predicted = predicted * gate
-        result[aspect] = float(np.corrcoef(predicted, y)[0, 1])
-        logger.info("%s: cross-validated r %.4f", aspect, result[aspect])
+        result[aspect] = predicted
     return result
+
+
+def pearson_per_aspect(
+    predicted: dict[str, np.ndarray], targets: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """Pearson r between prediction and expert score, per aspect."""
+    result = {
+        aspect: float(np.corrcoef(predicted[aspect], y)[0, 1])
+        for aspect, y in targets.items()
+    }
+    for aspect, r in result.items():
+        logger.info("%s: cross-validated r %.4f", aspect, r)
+    return result
+
+
+def cross_validate(
+    x: np.ndarray,
+    targets: dict[str, np.ndarray],
+    folds: np.ndarray,
+    *,
+    gate: np.ndarray | None = None,
+    ridge_only: bool = False,
+) -> dict[str, float]:
+    """Pearson r of out-of-fold predictions per aspect.
+
+    See :func:`out_of_fold_predictions` for the parameters.
+    """
+    predicted = out_of_fold_predictions(
+        x, targets, folds, gate=gate, ridge_only=ridge_only
+    )
+    return pearson_per_aspect(predicted, targets)
+
+
+def speaker_groups(labels: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Boolean masks over ``labels`` for children, adults, females and males.
+
+    A child is a speaker aged at most :data:`CHILD_MAX_AGE`. Labels need
+    ``age`` (years) and ``gender`` (``"m"`` or ``"f"``); these only split the
+    report, they are never features.
+
+    Returns
+    -------
+    dict of str to np.ndarray of bool, shape (n_labels,)
+        Keys ``child``, ``adult``, ``female``, ``male``, in that order.
+    """
+    ages = np.array([_label_age(label) for label in labels], dtype=float)
+    genders = np.array([_label_gender(label) for label in labels])
+    return {
+        "child": ages <= CHILD_MAX_AGE,
+        "adult": ages > CHILD_MAX_AGE,
+        "female": genders == "f",
+        "male": genders == "m",
+    }
+
+
+def _label_age(label: dict[str, Any]) -> float:
+    age = label.get("age")
+    if not isinstance(age, int | float) or isinstance(age, bool) or age <= 0:
+        raise ScoringError(
+            f"clip {label.get('id')!r} has age {age!r}; the group report needs "
+            "a positive age in years in every label, fix labels.jsonl"
+        )
+    return float(age)
+
+
+def _label_gender(label: dict[str, Any]) -> str:
+    gender = label.get("gender")
+    if gender not in ("m", "f"):
+        raise ScoringError(
+            f"clip {label.get('id')!r} has gender {gender!r}; the group report "
+            "needs 'm' or 'f' in every label, fix labels.jsonl"
+        )
+    return str(gender)
+
+
+@dataclass(frozen=True)
+class GroupAgreement:
+    """Agreement with the experts inside one group of speakers."""
+
+    group: str
+    n_clips: int
+    n_speakers: int
+    pearson: dict[str, float]
+    """Pearson r per aspect; NaN when the group has under two clips or
+    either side is constant."""
+
+
+def agreement_by_group(
+    predicted: dict[str, np.ndarray],
+    targets: dict[str, np.ndarray],
+    groups: dict[str, np.ndarray],
+    *,
+    speakers: list[str],
+) -> list[GroupAgreement]:
+    """Pearson r per aspect inside each group of clips.
+
+    Parameters
+    ----------
+    predicted : dict of str to np.ndarray, shape (n_samples,)
+        Out-of-fold prediction per aspect (:func:`out_of_fold_predictions`).
+    targets : dict of str to np.ndarray, shape (n_samples,)
+        Expert score per aspect, same keys as ``predicted``.
+    groups : dict of str to np.ndarray of bool, shape (n_samples,)
+        Mask per group (:func:`speaker_groups`); groups may overlap.
+    speakers : list of str, length n_samples
+        Speaker of each clip, only counted.
+
+    Returns
+    -------
+    list of GroupAgreement
+        One per group, in the order of ``groups``.
+    """
+    speaker_array = np.array(speakers)
+    report = []
+    for name, mask in groups.items():
+        pearson = {
+            aspect: _pearson(predicted[aspect][mask], y[mask])
+            for aspect, y in targets.items()
+        }
+        report.append(
+            GroupAgreement(
+                group=name,
+                n_clips=int(mask.sum()),
+                n_speakers=len(set(speaker_array[mask].tolist())),
+                pearson=pearson,
+            )
+        )
+    return report
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r, NaN for under two values or a constant side."""
+    if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def format_group_table(report: list[GroupAgreement]) -> str:
+    """The group report as a plain-text table, one group per line."""
+    aspects = list(report[0].pearson) if report else []
+    header = f"{'group':<8}{'clips':>7}{'speakers':>10}" + "".join(
+        f"{aspect:>10}" for aspect in aspects
+    )
+    lines = [header]
+    for row in report:
+        lines.append(
+            f"{row.group:<8}{row.n_clips:>7}{row.n_speakers:>10}"
+            + "".join(f"{row.pearson[aspect]:>10.3f}" for aspect in aspects)
+        )
+    return "\n".join(lines)
 
 
 Pair = tuple[dict[str, Any], dict[str, Any], dict[str, float]]
@@ -489,9 +661,17 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
     targets = {a: np.array([10.0 * lb[a] for lb in usable]) for a in ASPECTS}
     folds = speaker_folds([lb["speaker"] for lb in usable], n_folds=N_FOLDS, seed=SEED)
     gate = x[:, feat.FEATURE_NAMES.index("frac_words_ok")]
-    pearson = cross_validate(x, targets, folds, gate=gate)
+    predicted = out_of_fold_predictions(x, targets, folds, gate=gate)
+    pearson = pearson_per_aspect(predicted, targets)
     ridge = cross_validate(x, targets, folds, gate=gate, ridge_only=True)
     logger.info("cross-validated Pearson r: %s (ridge alone %s)", pearson, ridge)
+    by_group = agreement_by_group(
+        predicted,
+        targets,
+        speaker_groups(usable),
+        speakers=[lb["speaker"] for lb in usable],
+    )
+    logger.info("cross-validated Pearson r by group:\n%s", format_group_table(by_group))
 
     # Final sentence models on all clips.
     mean, scale = _standardise(x)

@@ -1,0 +1,110 @@
+"""The cross-validation report per group of speakers (age band and sex)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scoring_engine.calibrate import (
+    CHILD_MAX_AGE,
+    agreement_by_group,
+    cross_validate,
+    format_group_table,
+    out_of_fold_predictions,
+    pearson_per_aspect,
+    speaker_groups,
+)
+from scoring_engine.errors import ScoringError
+
+# Six clips of four speakers: two children (a, b) and two adults (c, d).
+LABELS = [
+    {"id": "1", "speaker": "a", "age": 10, "gender": "f"},
+    {"id": "2", "speaker": "a", "age": 10, "gender": "f"},
+    {"id": "3", "speaker": "b", "age": CHILD_MAX_AGE, "gender": "m"},
+    {"id": "4", "speaker": "c", "age": CHILD_MAX_AGE + 1, "gender": "f"},
+    {"id": "5", "speaker": "c", "age": CHILD_MAX_AGE + 1, "gender": "f"},
+    {"id": "6", "speaker": "d", "age": 30, "gender": "m"},
+]
+SPEAKERS = [str(label["speaker"]) for label in LABELS]
+
+
+def test_groups_split_at_the_child_age_and_by_sex() -> None:
+    groups = speaker_groups(LABELS)
+    assert list(groups) == ["child", "adult", "female", "male"]
+    assert groups["child"].tolist() == [True, True, True, False, False, False]
+    assert groups["adult"].tolist() == [False, False, False, True, True, True]
+    assert groups["female"].tolist() == [True, True, False, True, True, False]
+    assert groups["male"].tolist() == [False, False, True, False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("gender", "x"), ("gender", None), ("age", None), ("age", 0)]
+)
+def test_groups_refuse_a_label_without_usable_age_or_sex(
+    key: str, value: object
+) -> None:
+    labels = [dict(label) for label in LABELS]
+    labels[4][key] = value
+    with pytest.raises(ScoringError, match="clip '5'"):
+        speaker_groups(labels)
+
+
+def test_agreement_per_group_has_known_correlations_and_counts() -> None:
+    # Children are predicted exactly (r = 1), adults in reverse (r = -1).
+    # Females: targets 10, 20, 40, 50 and predictions 10, 20, 60, 50, so
+    # r = 1200 / sqrt(1000 * 1700). Males: two rising points, r = 1.
+    targets = {"accuracy": np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0])}
+    predicted = {"accuracy": np.array([10.0, 20.0, 30.0, 60.0, 50.0, 40.0])}
+    report = agreement_by_group(
+        predicted, targets, speaker_groups(LABELS), speakers=SPEAKERS
+    )
+    by_name = {row.group: row for row in report}
+    assert [row.group for row in report] == ["child", "adult", "female", "male"]
+    assert [(row.n_clips, row.n_speakers) for row in report] == [
+        (3, 2),
+        (3, 2),
+        (4, 2),
+        (2, 2),
+    ]
+    assert by_name["child"].pearson["accuracy"] == pytest.approx(1.0)
+    assert by_name["adult"].pearson["accuracy"] == pytest.approx(-1.0)
+    assert by_name["female"].pearson["accuracy"] == pytest.approx(
+        1200.0 / math.sqrt(1000.0 * 1700.0)
+    )
+    assert by_name["male"].pearson["accuracy"] == pytest.approx(1.0)
+
+
+def test_agreement_is_nan_for_a_single_clip_or_a_constant_side() -> None:
+    targets = {"fluency": np.array([70.0, 70.0, 80.0])}
+    predicted = {"fluency": np.array([60.0, 65.0, 90.0])}
+    groups = {
+        "one": np.array([False, False, True]),
+        "flat": np.array([True, True, False]),
+    }
+    report = agreement_by_group(predicted, targets, groups, speakers=["a", "a", "b"])
+    assert all(math.isnan(row.pearson["fluency"]) for row in report)
+
+
+def test_table_prints_one_line_per_group_with_counts() -> None:
+    targets = {"accuracy": np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0])}
+    report = agreement_by_group(
+        targets, targets, speaker_groups(LABELS), speakers=SPEAKERS
+    )
+    lines = format_group_table(report).splitlines()
+    assert lines[0].split() == ["group", "clips", "speakers", "accuracy"]
+    assert lines[3].split() == ["female", "4", "2", "1.000"]
+
+
+def test_out_of_fold_predictions_give_the_cross_validated_correlations() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((60, 3))
+    targets = {"total": 50.0 + 10.0 * x[:, 0] + rng.standard_normal(60)}
+    folds = np.arange(60) % 3
+    predicted = out_of_fold_predictions(x, targets, folds, ridge_only=True)
+    assert predicted["total"].shape == (60,)
+    assert pearson_per_aspect(predicted, targets) == cross_validate(
+        x, targets, folds, ridge_only=True
+    )
+    assert pearson_per_aspect(predicted, targets)["total"] > 0.9
