@@ -1,4 +1,6 @@
-"""The admissions export: one row per candidate, as CSV (UTF-8 with BOM) or XLSX.
+"""The admissions export: one row per candidate, as CSV, XLSX or DBF.
+
+CSV is UTF-8 with a byte-order mark; DBF is dBase III with GBK text.
 
 Columns follow the fixed field names provincial admissions systems read:
 ``KSH`` ticket number, ``XM`` name, ``XBDM`` sex code (1 male, 2 female),
@@ -14,17 +16,27 @@ the 2014 table points (0-100), ``<item>_DF`` the city's exam points (得分),
 and ``<item>_ZD`` = ``暂定`` (provisional) when the table row behind the
 points rests on a single source; then ``ZF`` the exam total and ``ZF_ZD``
 (``暂定`` when any counted item is provisional).
+
+The DBF export (dBase III, GBK, see ``exam_server.dbf``) carries the written
+and oral exams' columns with these widths in GBK bytes: ``KSH`` C(20), ``XM``
+C(40) (twenty Chinese characters), ``XBDM`` C(1), ``SFZH`` C(18), ``BYXXMC``
+C(100) (fifty Chinese characters), ``T1`` ... ``Tn`` and ``ZF`` N(6,1) (up to
+9999.9), ``ZT`` C(10). A PE exam's column names are longer than the ten
+characters a DBF field name may have, so its DBF export is refused.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
+import re
 
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_server.dbf import DbfError, Field, FieldType, dbf_bytes
 from exam_server.identity import IdCipher
 from exam_server.models import Candidate, Exam, ExamKind
 from exam_server.pe import exam_items, exam_pe_results
@@ -34,6 +46,24 @@ SEX_CODES = {"male": "1", "female": "2"}
 """GB/T 2261.1 sex codes, as XBDM carries them."""
 
 Cell = str | float | None
+
+POINTS_FIELD_WIDTH = 6
+POINTS_FIELD_DECIMALS = 1
+"""Item points and totals in DBF: N(6,1), half points up to 9999.9."""
+
+DBF_FIELDS = {
+    "KSH": Field("KSH", FieldType.CHARACTER, 20),
+    "XM": Field("XM", FieldType.CHARACTER, 40),
+    "XBDM": Field("XBDM", FieldType.CHARACTER, 1),
+    "SFZH": Field("SFZH", FieldType.CHARACTER, 18),
+    "BYXXMC": Field("BYXXMC", FieldType.CHARACTER, 100),
+    "ZF": Field("ZF", FieldType.NUMERIC, POINTS_FIELD_WIDTH, POINTS_FIELD_DECIMALS),
+    "ZT": Field("ZT", FieldType.CHARACTER, 10),
+}
+"""The admissions DBF layout by column; widths in GBK bytes."""
+
+ITEM_COLUMN = re.compile(r"T[1-9][0-9]{0,8}")
+"""An item's points column: ``T`` and its position."""
 
 PROVISIONAL_MARK = "暂定"
 """What a PE export writes where a score is provisional."""
@@ -163,3 +193,34 @@ def to_xlsx_bytes(header: list[str], rows: list[list[Cell]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def dbf_fields(header: list[str]) -> list[Field]:
+    """Return the DBF field of each export column; refuse columns without one."""
+    fields = []
+    for column in header:
+        if column in DBF_FIELDS:
+            fields.append(DBF_FIELDS[column])
+        elif ITEM_COLUMN.fullmatch(column):
+            fields.append(
+                Field(
+                    column,
+                    FieldType.NUMERIC,
+                    POINTS_FIELD_WIDTH,
+                    POINTS_FIELD_DECIMALS,
+                )
+            )
+        else:
+            raise DbfError(
+                f"export column {column!r} has no DBF field (the DBF layout covers "
+                "written and oral exams, and DBF names are at most 10 characters); "
+                "use the CSV or XLSX export"
+            )
+    return fields
+
+
+def to_dbf_bytes(
+    header: list[str], rows: list[list[Cell]], *, updated: datetime.date
+) -> bytes:
+    """Return the table as a dBase III file in GBK (see ``exam_server.dbf``)."""
+    return dbf_bytes(dbf_fields(header), rows, updated=updated)

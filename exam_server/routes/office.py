@@ -7,7 +7,9 @@ reason.
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +21,15 @@ from sqlalchemy.orm import Session
 from exam_server import audit
 from exam_server.auth import AdminActor
 from exam_server.candidates_csv import CandidateRow, parse_candidates
+from exam_server.dbf import DbfError
 from exam_server.errors import Conflict, NotFound, Unprocessable
-from exam_server.export import export_table, to_csv_bytes, to_xlsx_bytes
+from exam_server.export import (
+    Cell,
+    export_table,
+    to_csv_bytes,
+    to_dbf_bytes,
+    to_xlsx_bytes,
+)
 from exam_server.identity import IdCipher
 from exam_server.models import (
     Attempt,
@@ -271,9 +280,11 @@ def export_csv(
     actor: AdminActor,
 ) -> HttpResponse:
     """The admissions export as CSV, UTF-8 with a byte-order mark."""
-    body = _export(session, settings.data_dir, exam_code, reason, actor, "csv")
+    body = _export(
+        session, settings.data_dir, exam_code, reason, actor, "csv", to_csv_bytes
+    )
     return HttpResponse(
-        to_csv_bytes(*body),
+        body,
         media_type="text/csv; charset=utf-8",
         headers=_attachment(exam_code, "csv"),
     )
@@ -288,12 +299,44 @@ def export_xlsx(
     actor: AdminActor,
 ) -> HttpResponse:
     """The admissions export as an Excel workbook."""
-    body = _export(session, settings.data_dir, exam_code, reason, actor, "xlsx")
+    body = _export(
+        session, settings.data_dir, exam_code, reason, actor, "xlsx", to_xlsx_bytes
+    )
     return HttpResponse(
-        to_xlsx_bytes(*body),
+        body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers=_attachment(exam_code, "xlsx"),
     )
+
+
+@router.get("/api/exams/{exam_code}/export.dbf")
+def export_dbf(
+    exam_code: str,
+    reason: ReasonQuery,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: AdminActor,
+) -> HttpResponse:
+    """The admissions export as a dBase III file with GBK text.
+
+    A value that does not fit its field (an over-long school name, say) is
+    refused with 422 and no file, and the refusal is not logged as an export.
+    """
+    body = _export(
+        session, settings.data_dir, exam_code, reason, actor, "dbf", _render_dbf
+    )
+    return HttpResponse(
+        body,
+        media_type="application/dbase",
+        headers=_attachment(exam_code, "dbf"),
+    )
+
+
+def _render_dbf(header: list[str], rows: list[list[Cell]]) -> bytes:
+    try:
+        return to_dbf_bytes(header, rows, updated=datetime.date.today())
+    except DbfError as exc:
+        raise Unprocessable(f"the DBF export is refused: {exc}") from exc
 
 
 def _attachment(exam_code: str, suffix: str) -> dict[str, str]:
@@ -308,12 +351,15 @@ def _export(
     reason: str,
     actor: str,
     kind: str,
-) -> tuple[list[str], list[list[str | float | None]]]:
+    render: Callable[[list[str], list[list[Cell]]], bytes],
+) -> bytes:
+    """Make the export's file and log it; a file that cannot be made logs nothing."""
     if not reason.strip():
         raise Unprocessable("an export needs a reason, written for the audit log")
     exam = exam_by_code(session, exam_code)
     cipher = IdCipher.from_data_dir(data_dir)
     header, rows = export_table(session, exam, cipher)
+    body = render(header, rows)
     audit.record(
         session,
         actor=actor,
@@ -323,4 +369,4 @@ def _export(
     )
     session.commit()
     logger.info("export %s of %s: %s rows by %s", kind, exam.code, len(rows), actor)
-    return header, rows
+    return body

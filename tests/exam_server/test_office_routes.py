@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import struct
+from pathlib import Path
 
+import dbfread
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -262,6 +265,80 @@ def test_the_xlsx_export_opens_with_openpyxl(
     assert len(rows) == 4
 
 
+def _rename(factory: sessionmaker[Session], ticket: str, **values: str) -> None:
+    with factory() as session:
+        candidate = session.scalars(
+            select(Candidate).where(Candidate.ticket_number == ticket)
+        ).one()
+        for key, value in values.items():
+            setattr(candidate, key, value)
+        session.commit()
+
+
+def test_the_dbf_export_is_gbk_with_fixed_fields_and_is_audited(
+    client: TestClient,
+    world: World,
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    _sit_and_score(client, world, session_factory)
+    _rename(session_factory, "20250002", name="李𠀀")  # U+20000: not in GBK
+    answer = client.get(
+        "/api/exams/E2025/export.dbf",
+        params={"reason": "admissions upload"},
+        headers=ADMIN,
+    )
+    assert answer.status_code == 200, answer.text
+    assert "E2025-results.dbf" in answer.headers["content-disposition"]
+    data = answer.content
+    assert data[0] == 0x03 and data[29] == 0x7A and data[-1] == 0x1A
+    n_records, header_length, record_length = struct.unpack_from("<IHH", data, 4)
+    assert (n_records, header_length) == (3, 32 + 10 * 32 + 1)
+    assert record_length == 1 + 20 + 40 + 1 + 18 + 100 + 4 * 6 + 10
+    second = data[header_length + record_length : header_length + 2 * record_length]
+    assert second[21:61] == "李".encode("gbk") + b"??" + b" " * 36
+
+    path = tmp_path / "export.dbf"
+    path.write_bytes(data)
+    table = dbfread.DBF(str(path), encoding="gbk")
+    assert [field.name for field in table.fields] == [
+        "KSH", "XM", "XBDM", "SFZH", "BYXXMC", "T1", "T2", "T3", "ZF", "ZT",
+    ]  # fmt: skip
+    assert [(f.type, f.length, f.decimal_count) for f in table.fields[5:9]] == [
+        ("N", 6, 1)
+    ] * 4
+    records = list(table)
+    assert dict(records[0]) == {
+        "KSH": "20250001", "XM": "张三", "XBDM": "1", "SFZH": "11010519491231002X",
+        "BYXXMC": "实验中学", "T1": 1.0, "T2": 2.5, "T3": 1.5, "ZF": 5.0,
+        "ZT": "normal",
+    }  # fmt: skip
+    assert records[1]["XM"] == "李??" and records[2]["ZT"] == "absent"
+    with session_factory() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "export.dbf")
+        ).one()
+        assert audit.verify_chain(session)
+    assert entry.actor == "admin" and entry.reason == "admissions upload"
+    assert entry.detail == {"exam": "E2025", "rows": 3}
+
+
+def test_a_dbf_value_too_wide_for_its_field_refuses_the_export_unlogged(
+    client: TestClient, world: World, session_factory: sessionmaker[Session]
+) -> None:
+    school = "北京市海淀区" + "实验" * 22 + "中学"  # 52 characters, 104 GBK bytes
+    _rename(session_factory, "20250003", school=school)
+    answer = client.get(
+        "/api/exams/E2025/export.dbf", params={"reason": "upload"}, headers=ADMIN
+    )
+    assert answer.status_code == 422
+    detail = answer.json()["detail"]
+    assert "BYXXMC" in detail and "104 GBK bytes" in detail
+    assert "width of 100" in detail and "nothing was written" in detail
+    with session_factory() as session:
+        assert session.scalar(select(func.count(AuditEntry.id))) == 0
+
+
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_an_export_without_a_reason_is_refused_and_not_logged(
     client: TestClient,
@@ -270,8 +347,11 @@ def test_an_export_without_a_reason_is_refused_and_not_logged(
     reason: str | None,
 ) -> None:
     params = {} if reason is None else {"reason": reason}
-    answer = client.get("/api/exams/E2025/export.csv", params=params, headers=ADMIN)
-    assert answer.status_code == 422
+    for suffix in ("csv", "xlsx", "dbf"):
+        answer = client.get(
+            f"/api/exams/E2025/export.{suffix}", params=params, headers=ADMIN
+        )
+        assert answer.status_code == 422
     with session_factory() as session:
         assert session.scalar(select(func.count(AuditEntry.id))) == 0
 
