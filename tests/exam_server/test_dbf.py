@@ -17,6 +17,7 @@ from exam_server.dbf import (
     encode_gbk,
     write_dbf,
 )
+from exam_server.export import dbf_fields
 
 FIELDS = [
     Field("KSH", FieldType.CHARACTER, 8),
@@ -146,3 +147,17 @@ def test_float_residue_is_rounded_but_real_digits_are_not() -> None:
 def test_impossible_fields_are_refused(field) -> None:
     with pytest.raises(DbfError):
         field()
+
+
+def test_the_admissions_layout_maps_oral_columns_and_refuses_pe_ones() -> None:
+    fields = dbf_fields(["KSH", "XM", "T1", "T12", "ZF", "ZT"])
+    assert [(f.name, f.type, f.width, f.decimals) for f in fields] == [
+        ("KSH", FieldType.CHARACTER, 20, 0),
+        ("XM", FieldType.CHARACTER, 40, 0),
+        ("T1", FieldType.NUMERIC, 6, 1),
+        ("T12", FieldType.NUMERIC, 6, 1),
+        ("ZF", FieldType.NUMERIC, 6, 1),
+        ("ZT", FieldType.CHARACTER, 10, 0),
+    ]
+    with pytest.raises(DbfError, match="'standing_long_jump_CJ'.*CSV or XLSX"):
+        dbf_fields(["KSH", "standing_long_jump_CJ"])
