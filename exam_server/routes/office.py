@@ -54,6 +54,7 @@ from exam_server.wire import (
     SeatState,
     SittingState,
 )
+from standards.oral import POINT_STEP
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +244,11 @@ def review(
         raise Unprocessable(
             f"item {item.position} is worth 0 to {item.points:g} points, "
             f"not {request.points:g}"
+        )
+    if abs(request.points / POINT_STEP - round(request.points / POINT_STEP)) > 1e-9:
+        raise Unprocessable(
+            f"points are given in steps of {POINT_STEP:g}, as the machine gives "
+            f"them; {request.points:g} is not one"
         )
     if not request.reason.strip():
         raise Unprocessable("a review needs a reason, written for the audit log")

@@ -124,6 +124,13 @@ def test_a_review_outside_the_items_points_or_without_reason_is_refused(
     )
     assert too_many.status_code == 422
     assert "worth 0 to" in too_many.json()["detail"]
+    between_steps = client.post(
+        f"/api/responses/{read_aloud}/review",
+        json={"points": 1.25, "reason": "between steps"},
+        headers=ADMIN,
+    )
+    assert between_steps.status_code == 422
+    assert "steps of 0.5" in between_steps.json()["detail"]
     no_reason = client.post(
         f"/api/responses/{read_aloud}/review",
         json={"points": 1, "reason": "  "},
