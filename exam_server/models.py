@@ -341,6 +341,19 @@ class PeAttempt(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # the trial the candidate confirmed; the result is final from then on
     confirmed_trial_id: Mapped[int | None] = mapped_column(Integer)
+    # the result as scored at the confirmation, kept so that a later change of
+    # the standards tables cannot move a confirmed score; only an arbitration
+    # (仲裁) by the exam office scores it again and keeps the new points
+    frozen_value: Mapped[str | None] = mapped_column(String(32))
+    frozen_table_points: Mapped[int | None] = mapped_column(Integer)
+    frozen_bonus: Mapped[int | None] = mapped_column(Integer)
+    frozen_band: Mapped[str | None] = mapped_column(String(32))
+    frozen_exam_points: Mapped[float | None] = mapped_column(Float)
+    frozen_max_exam_points: Mapped[float | None] = mapped_column(Float)
+    frozen_provisional: Mapped[bool | None] = mapped_column(Boolean)
+    frozen_points_note: Mapped[str | None] = mapped_column(Text)
+    # which tables scored it: short hashes of the table files, see pe.PeTables
+    standards_version: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )

@@ -15,6 +15,10 @@ variable                   meaning (default)
 ``EXAM_ADMIN_TOKEN``       the exam office's token; when unset one is
                            made once and kept in ``admin_token`` in the
                            data folder
+``EXAM_PE_TABLES_DIR``     folder holding ``fitness_2014/`` and
+                           ``pe_exam/`` laid out like ``standards/data``,
+                           to score PE results with other tables (the
+                           packaged ones)
 =========================  =============================================
 """
 
@@ -41,6 +45,7 @@ class Settings:
     scoring_workers: int = 1
     redis_url: str | None = None
     admin_token: str | None = None
+    pe_tables_dir: Path | None = None
 
     @property
     def responses_dir(self) -> Path:
@@ -86,7 +91,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         scoring_workers=_int_setting(env, "EXAM_SCORING_WORKERS", 1, low=1, high=64),
         redis_url=env.get("EXAM_REDIS_URL") or None,
         admin_token=env.get("EXAM_ADMIN_TOKEN") or None,
+        pe_tables_dir=_path_setting(env, "EXAM_PE_TABLES_DIR"),
     )
+
+
+def _path_setting(env: os._Environ[str] | dict[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    path = Path(raw).resolve()
+    if not path.is_dir():
+        raise SettingsError(
+            f"{name} must name an existing folder, got {raw!r}; create it or unset "
+            f"{name} to use the packaged tables"
+        )
+    return path
 
 
 def _int_setting(
