@@ -22,10 +22,14 @@ An item's counted result is the best of its attempt's trials (see
 :data:`TRIALS_ALLOWED`), recorded as the test rules say
 (:func:`standards.fitness.round_result`), scored with the 2014 table
 (:func:`standards.fitness.points`) and converted to the city's exam points
-(:mod:`standards.pe_exam`) when the exam year has a configuration. Points
-are computed when read, from the stored trials, so they always equal the
-standards' lookup; ``provisional`` marks a score resting on a single-source
-table row, and travels into results and the export.
+(:mod:`standards.pe_exam`) when the exam year has a configuration. An
+unconfirmed result is scored when read, from the stored trials; at the
+confirmation the value, the points, the ``provisional`` flag and the
+tables' version (:class:`PeTables`) are kept on the attempt, and reads
+answer those, so a later correction of a table cannot move a final score.
+Only an arbitration correction scores a confirmed attempt again, keeps the
+new points and audits old and new. ``provisional`` marks a score resting on
+a single-source table row, and travels into results and the export.
 """
 
 from __future__ import annotations
@@ -36,14 +40,14 @@ import logging
 import os
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from exam_server import audit
 from exam_server.auth import secret_sha256
@@ -166,17 +170,83 @@ def item_applies(item: PeItem, sex: str) -> bool:
 # --- exam configuration ------------------------------------------------------
 
 
-@functools.cache
-def exam_config(year: int) -> pe_exam.ExamConfig | None:
-    """Return the city's PE exam configuration of ``year``, or None without one.
+PACKAGED_TABLES_DIR = fitness.DATA_DIR.parent
+"""The packaged standards data: ``fitness_2014/`` and ``pe_exam/``."""
 
-    A configuration file that exists but is invalid raises
-    :class:`standards.errors.TableError`: scores must not silently fall back.
+
+@dataclass(frozen=True)
+class PeTables:
+    """The tables PE results are scored with, loaded from one folder.
+
+    ``folder`` is laid out like ``standards/data``: the 2014 tables in
+    ``fitness_2014/`` and the exam configurations in ``pe_exam/``.
     """
-    if not (pe_exam.CONFIG_DIR / f"{year}.json").is_file():
+
+    folder: Path
+    standard: fitness.FitnessStandard = field(compare=False)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.folder / "pe_exam"
+
+    def config(self, year: int) -> pe_exam.ExamConfig | None:
+        """Return the PE exam configuration of ``year``, or None without one.
+
+        A configuration file that exists but is invalid raises
+        :class:`standards.errors.TableError`: scores must not silently fall
+        back.
+        """
+        return _exam_config(self, year)
+
+    def version(self, year: int) -> str:
+        """Return which tables score ``year``: short SHA-256 of their files.
+
+        The 2014 tables hash over every file of ``fitness_2014/`` by name; the
+        configuration over its JSON file (``none`` without one), for instance
+        ``fitness_2014:1a2b3c4d5e6f pe_exam/2026:0f1e2d3c4b5a``.
+        """
+        return _tables_version(self, year)
+
+
+@functools.cache
+def pe_tables(folder: Path | None = None) -> PeTables:
+    """Return the tables in ``folder`` (the packaged ones by default), loaded once.
+
+    Raises
+    ------
+    standards.errors.TableError
+        A table file is missing, malformed or inconsistent.
+    """
+    root = PACKAGED_TABLES_DIR if folder is None else folder.resolve()
+    standard = fitness.load_standard(root / "fitness_2014")
+    logger.info("PE results are scored with the tables in %s", root)
+    return PeTables(folder=root, standard=standard)
+
+
+@functools.cache
+def _exam_config(tables: PeTables, year: int) -> pe_exam.ExamConfig | None:
+    if not (tables.config_dir / f"{year}.json").is_file():
         logger.warning("no PE exam configuration for %s; no exam points", year)
         return None
-    return pe_exam.load_exam_config(year)
+    return pe_exam.load_exam_config(
+        year, folder=tables.config_dir, standard=tables.standard
+    )
+
+
+@functools.cache
+def _tables_version(tables: PeTables, year: int) -> str:
+    fitness_hash = hashlib.sha256()
+    for path in sorted((tables.folder / "fitness_2014").iterdir()):
+        if path.is_file():
+            fitness_hash.update(path.name.encode("utf-8") + b"\0")
+            fitness_hash.update(path.read_bytes() + b"\0")
+    config_path = tables.config_dir / f"{year}.json"
+    config_hash = (
+        hashlib.sha256(config_path.read_bytes()).hexdigest()[:12]
+        if config_path.is_file()
+        else "none"
+    )
+    return f"fitness_2014:{fitness_hash.hexdigest()[:12]} pe_exam/{year}:{config_hash}"
 
 
 def _grade(config: pe_exam.ExamConfig | None) -> int:
@@ -344,9 +414,17 @@ def item_result(
     candidate: Candidate,
     attempt: PeAttempt | None,
     *,
-    config: pe_exam.ExamConfig | None,
+    tables: PeTables,
+    year: int,
+    live: bool = False,
 ) -> PeItemResult:
-    """Return the counted result of ``attempt`` with its table and exam points."""
+    """Return the counted result of ``attempt`` with its table and exam points.
+
+    A confirmed attempt answers the points kept at its confirmation (see
+    :func:`freeze_points`), whatever the tables say now; other attempts, or
+    any attempt with ``live``, are scored with ``tables`` for exam ``year``.
+    """
+    config = tables.config(year)
     slot = _slot_for(config, item, candidate.sex)
     result = PeItemResult(
         item=item,
@@ -373,13 +451,62 @@ def item_result(
     trials = effective_trials(attempt)
     result.trials_used = len(trials)
     result.trials_allowed = attempt.trials_allowed
+    if attempt.standards_version is not None and not live:
+        _use_frozen(result, attempt)
+        return result
     best = best_trial(item, trials)
     if best is None:
         return result
     result.best_trial_id = best.id
     result.value = float(recorded_value(item, best))
-    _add_points(result, item, candidate, best, config=config, slot=slot)
+    _add_points(result, item, candidate, best, config=config, slot=slot, tables=tables)
     return result
+
+
+def freeze_points(attempt: PeAttempt, result: PeItemResult, *, version: str) -> None:
+    """Keep ``result``'s value and points on ``attempt``, with the tables' version.
+
+    From then on :func:`item_result` answers these, so a later change of the
+    tables leaves a confirmed score as the candidate saw it.
+    """
+    attempt.confirmed_trial_id = result.best_trial_id
+    attempt.frozen_value = None if result.value is None else str(result.value)
+    attempt.frozen_table_points = result.table_points
+    attempt.frozen_bonus = result.bonus
+    attempt.frozen_band = result.band
+    attempt.frozen_exam_points = result.exam_points
+    attempt.frozen_max_exam_points = result.max_exam_points
+    attempt.frozen_provisional = result.provisional
+    attempt.frozen_points_note = result.points_note
+    attempt.standards_version = version
+
+
+def _use_frozen(result: PeItemResult, attempt: PeAttempt) -> None:
+    result.best_trial_id = attempt.confirmed_trial_id
+    result.value = None if attempt.frozen_value is None else float(attempt.frozen_value)
+    result.table_points = attempt.frozen_table_points
+    result.bonus = attempt.frozen_bonus or 0
+    result.band = attempt.frozen_band
+    result.exam_points = attempt.frozen_exam_points
+    result.max_exam_points = attempt.frozen_max_exam_points
+    result.provisional = bool(attempt.frozen_provisional)
+    result.provisional_reason = (
+        fitness.PROVISIONAL_REASON if attempt.frozen_provisional else ""
+    )
+    result.points_note = attempt.frozen_points_note or ""
+
+
+def points_detail(result: PeItemResult, version: str | None) -> dict[str, Any]:
+    """Return the scored part of ``result`` for an audit entry."""
+    return {
+        "trial_id": result.best_trial_id,
+        "value": result.value,
+        "table_points": result.table_points,
+        "bonus": result.bonus,
+        "exam_points": result.exam_points,
+        "provisional": result.provisional,
+        "standards_version": version,
+    }
 
 
 def _add_points(
@@ -390,6 +517,7 @@ def _add_points(
     *,
     config: pe_exam.ExamConfig | None,
     slot: pe_exam.Slot | None,
+    tables: PeTables,
 ) -> None:
     table_item = fitness_item(item)
     if table_item is None:
@@ -405,7 +533,11 @@ def _add_points(
     else:
         raw = Decimal(best.value)
     score = fitness.points(
-        table_item, grade=_grade(config), sex=candidate.sex, value=raw
+        table_item,
+        grade=_grade(config),
+        sex=candidate.sex,
+        value=raw,
+        standard=tables.standard,
     )
     result.table_points = score.points
     result.bonus = score.bonus
@@ -597,16 +729,28 @@ def check_in(session: Session, station: PeStation, ticket: str) -> PeAttempt:
 
 
 def candidate_card(
-    station: PeStation, candidate: Candidate, attempt: PeAttempt | None
+    station: PeStation,
+    candidate: Candidate,
+    attempt: PeAttempt | None,
+    *,
+    tables: PeTables | None = None,
 ) -> PeCandidateCard:
-    """Return what the station shows for ``candidate`` and their attempt."""
+    """Return what the station shows for ``candidate`` and their attempt.
+
+    ``tables`` score the result (the packaged tables by default).
+    """
     item = PeItem(station.item)
-    config = exam_config(station.exam.year)
     trials = [] if attempt is None else list(attempt.trials)
     original = [t for t in trials if t.supersedes_id is None]
     result = None
     if trials:
-        result = item_result(item, candidate, attempt, config=config)
+        result = item_result(
+            item,
+            candidate,
+            attempt,
+            tables=tables or pe_tables(),
+            year=station.exam.year,
+        )
     superseded = {t.supersedes_id for t in trials if t.supersedes_id}
     return PeCandidateCard(
         ticket_number=candidate.ticket_number,
@@ -626,11 +770,17 @@ def candidate_card(
     )
 
 
-def lookup_card(session: Session, station: PeStation, ticket: str) -> PeCandidateCard:
+def lookup_card(
+    session: Session,
+    station: PeStation,
+    ticket: str,
+    *,
+    tables: PeTables | None = None,
+) -> PeCandidateCard:
     """Return the card of a ticket without checking in (the item may not apply)."""
     candidate = candidate_by_ticket(session, station.exam_id, ticket)
     attempt = _latest_attempt(session, candidate, PeItem(station.item))
-    return candidate_card(station, candidate, attempt)
+    return candidate_card(station, candidate, attempt, tables=tables)
 
 
 def station_attempt(
@@ -871,11 +1021,15 @@ def correct_trial(
     *,
     actor: str,
     station: PeStation | None,
+    tables: PeTables | None = None,
 ) -> PeTrial:
     """Store a correction of ``trial`` as a new row superseding it, audited.
 
     ``station`` is the correcting station (None for the exam office); a
     station may correct only its own item and only before the confirmation.
+    A correction of a confirmed result (arbitration, 仲裁) scores the
+    attempt again with ``tables`` (the packaged ones by default) and keeps
+    the new points; the audit entry names the old and the new points.
     """
     attempt = trial.attempt
     item = PeItem(attempt.item)
@@ -912,6 +1066,15 @@ def correct_trial(
         repetitions=body.repetitions,
         reason=body.reason,
     )
+    before = None
+    if attempt.confirmed_at is not None:
+        before = item_result(
+            item,
+            attempt.candidate,
+            attempt,
+            tables=tables or pe_tables(),
+            year=attempt.candidate.exam.year,
+        )
     correction = PeTrial(
         attempt=attempt,
         station_id=None if station is None else station.id,
@@ -934,6 +1097,8 @@ def correct_trial(
     detail.update(
         supersedes=trial.id, old_value=trial.value, confirmed=bool(attempt.confirmed_at)
     )
+    if before is not None:
+        detail.update(_refreeze(attempt, tables or pe_tables(), before=before))
     audit.record(
         session,
         actor=actor,
@@ -943,6 +1108,33 @@ def correct_trial(
     )
     session.expire(attempt, ["trials"])
     return correction
+
+
+def _refreeze(
+    attempt: PeAttempt, tables: PeTables, *, before: PeItemResult
+) -> dict[str, Any]:
+    """Score a confirmed attempt again and keep the new points; return both."""
+    item = PeItem(attempt.item)
+    candidate = attempt.candidate
+    year = candidate.exam.year
+    session = object_session(attempt)
+    if session is not None:
+        session.expire(attempt, ["trials"])
+    old, old_version = before, attempt.standards_version
+    new = item_result(item, candidate, attempt, tables=tables, year=year, live=True)
+    version = tables.version(year)
+    freeze_points(attempt, new, version=version)
+    logger.info(
+        "arbitration: %s of ticket %s scored again: %s -> %s table points",
+        item,
+        candidate.ticket_number,
+        old.table_points,
+        new.table_points,
+    )
+    return {
+        "old_points": points_detail(old, old_version),
+        "new_points": points_detail(new, version),
+    }
 
 
 # --- confirmation ------------------------------------------------------------
@@ -955,8 +1147,15 @@ def confirm(
     *,
     ticket_number: str,
     best_trial_id: int,
+    tables: PeTables | None = None,
 ) -> PeItemResult:
-    """Make the attempt's result final, once the candidate confirmed it."""
+    """Make the attempt's result final, once the candidate confirmed it.
+
+    The result is scored with ``tables`` (the packaged ones by default) and
+    its value, points and the tables' version are kept on the attempt: later
+    reads answer them even if the tables change.
+    """
+    tables = tables or pe_tables()
     item = PeItem(station.item)
     candidate = attempt.candidate
     if candidate.ticket_number != ticket_number.strip():
@@ -973,9 +1172,12 @@ def confirm(
             f"the result changed since it was shown (best trial is now "
             f"{best.id}, not {best_trial_id}); show it to the candidate again"
         )
+    year = station.exam.year
+    result = item_result(item, candidate, attempt, tables=tables, year=year, live=True)
+    version = tables.version(year)
     attempt.state = PeAttemptState.CONFIRMED.value
     attempt.confirmed_at = datetime.now(UTC)
-    attempt.confirmed_trial_id = best.id
+    freeze_points(attempt, result, version=version)
     audit.record(
         session,
         actor=station_actor(station),
@@ -987,12 +1189,14 @@ def confirm(
             "round": attempt.round,
             "trial_id": best.id,
             "value": best.value,
+            "points": points_detail(result, version),
         },
     )
     logger.info(
         "confirmed: %s of ticket %s at station %s", item, ticket_number, station.code
     )
-    return item_result(item, candidate, attempt, config=exam_config(station.exam.year))
+    result.state = PeAttemptState.CONFIRMED
+    return result
 
 
 # --- retests (补测) ------------------------------------------------------------
@@ -1217,14 +1421,19 @@ def _check_format(path: Path, kind: PeEvidenceKind) -> None:
 # --- results of a PE exam ----------------------------------------------------
 
 
-def exam_pe_results(session: Session, exam: Exam) -> list[PeResultRow]:
+def exam_pe_results(
+    session: Session, exam: Exam, *, tables: PeTables | None = None
+) -> list[PeResultRow]:
     """Return one row per candidate: each item's counted result and the total.
 
     An item counts its newest attempt (a retest's round replaces the
     earlier one); the total is the exam points of the configured slots.
+    Confirmed results answer their kept points; the others are scored with
+    ``tables`` (the packaged ones by default).
     """
     check_pe_exam(exam)
-    config = exam_config(exam.year)
+    tables = tables or pe_tables()
+    config = tables.config(exam.year)
     candidates = list(
         session.scalars(
             select(Candidate)
@@ -1246,7 +1455,11 @@ def exam_pe_results(session: Session, exam: Exam) -> list[PeResultRow]:
     for candidate in candidates:
         results = [
             item_result(
-                item, candidate, newest[(candidate.id, item.value)], config=config
+                item,
+                candidate,
+                newest[(candidate.id, item.value)],
+                tables=tables,
+                year=exam.year,
             )
             for item in PeItem
             if (candidate.id, item.value) in newest

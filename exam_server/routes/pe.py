@@ -58,6 +58,14 @@ def station_of_request(request: Request, session: SessionDep) -> PeStation:
 StationDep = Annotated[PeStation, Depends(station_of_request)]
 
 
+def tables_of_settings(settings: SettingsDep) -> pe.PeTables:
+    """Return the tables PE results are scored with (``EXAM_PE_TABLES_DIR``)."""
+    return pe.pe_tables(settings.pe_tables_dir)
+
+
+TablesDep = Annotated[pe.PeTables, Depends(tables_of_settings)]
+
+
 # --- the station program -----------------------------------------------------
 
 
@@ -69,29 +77,29 @@ def station_itself(station: StationDep) -> PeStationInfo:
 
 @router.get("/api/pe/station/candidates/{ticket_number}")
 def look_up(
-    ticket_number: str, station: StationDep, session: SessionDep
+    ticket_number: str, station: StationDep, session: SessionDep, tables: TablesDep
 ) -> PeCandidateCard:
     """The candidate card of a ticket, without checking in."""
-    return pe.lookup_card(session, station, ticket_number)
+    return pe.lookup_card(session, station, ticket_number, tables=tables)
 
 
 @router.post("/api/pe/station/checkin")
 def check_in(
-    body: PeCheckinRequest, station: StationDep, session: SessionDep
+    body: PeCheckinRequest, station: StationDep, session: SessionDep, tables: TablesDep
 ) -> PeCandidateCard:
     """Check a candidate in at the station by admission ticket."""
     attempt = pe.check_in(session, station, body.ticket_number)
     session.commit()
-    return pe.candidate_card(station, attempt.candidate, attempt)
+    return pe.candidate_card(station, attempt.candidate, attempt, tables=tables)
 
 
 @router.get("/api/pe/station/attempts/{attempt_id}")
 def attempt_card(
-    attempt_id: int, station: StationDep, session: SessionDep
+    attempt_id: int, station: StationDep, session: SessionDep, tables: TablesDep
 ) -> PeCandidateCard:
     """The candidate card of an attempt, with its trials and counted result."""
     attempt = pe.station_attempt(session, station, attempt_id)
-    return pe.candidate_card(station, attempt.candidate, attempt)
+    return pe.candidate_card(station, attempt.candidate, attempt, tables=tables)
 
 
 @router.post("/api/pe/station/attempts/{attempt_id}/trials")
@@ -145,7 +153,11 @@ def _station_trial(session: SessionDep, station: PeStation, trial_id: int) -> Pe
 
 @router.post("/api/pe/station/attempts/{attempt_id}/confirm")
 def confirm(
-    attempt_id: int, body: PeConfirmRequest, station: StationDep, session: SessionDep
+    attempt_id: int,
+    body: PeConfirmRequest,
+    station: StationDep,
+    session: SessionDep,
+    tables: TablesDep,
 ) -> PeItemResult:
     """The candidate confirms the shown result; it is final from now on."""
     attempt = pe.station_attempt(session, station, attempt_id, lock=True)
@@ -155,6 +167,7 @@ def confirm(
         attempt,
         ticket_number=body.ticket_number,
         best_trial_id=body.best_trial_id,
+        tables=tables,
     )
     session.commit()
     return result
@@ -180,8 +193,13 @@ def correct_trial(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    tables: TablesDep,
 ) -> PeTrialOut:
-    """Store a corrected result as a new trial superseding ``trial_id``."""
+    """Store a corrected result as a new trial superseding ``trial_id``.
+
+    The exam office's correction of a confirmed result (arbitration) scores
+    it again and keeps the new points.
+    """
     secret = bearer_secret(request)
     station: PeStation | None = None
     if is_admin_secret(secret, settings.resolved_admin_token()):
@@ -197,7 +215,9 @@ def correct_trial(
             )
         actor = pe.station_actor(station)
         trial = _station_trial(session, station, trial_id)
-    correction = pe.correct_trial(session, trial, body, actor=actor, station=station)
+    correction = pe.correct_trial(
+        session, trial, body, actor=actor, station=station, tables=tables
+    )
     session.commit()
     return pe.trial_out(correction, superseded=False)
 
@@ -252,7 +272,10 @@ def decide_retest(
 
 @router.get("/api/exams/{exam_code}/pe/results")
 def results(
-    exam_code: str, session: SessionDep, _actor: AdminActor
+    exam_code: str, session: SessionDep, _actor: AdminActor, tables: TablesDep
 ) -> list[PeResultRow]:
-    """Every candidate's counted result per item, points and total."""
-    return pe.exam_pe_results(session, exam_by_code(session, exam_code))
+    """Every candidate's counted result per item, points and total.
+
+    Confirmed results answer the points kept at the confirmation.
+    """
+    return pe.exam_pe_results(session, exam_by_code(session, exam_code), tables=tables)
