@@ -5,8 +5,8 @@ and prints the real-time factor (wall time / audio duration, after the
 first clip has loaded the model), the peak resident memory, and the
 cross-validated Pearson correlations with the experts: per aspect recomputed
 from the calibration's feature cache when it exists (else read from the
-shipped parameters), for word and phone accuracy as the calibration measured
-them. Usage::
+shipped parameters), then per aspect for children, adults, females and males
+(cache only), for word and phone accuracy as the calibration measured them. Usage::
 
     python bench/scoring_bench.py [--data ../shared/data/speechocean762/train] [-n 50]
 """
@@ -63,7 +63,12 @@ def speed(data: Path, *, n: int) -> None:
 
 
 def agreement(data: Path) -> None:
-    """Print the speaker-disjoint cross-validated Pearson r per aspect."""
+    """Print the speaker-disjoint cross-validated Pearson r per aspect.
+
+    With the feature cache, also per group of speakers (children, adults,
+    females, males) from the same out-of-fold predictions.
+    """
+    by_group = None
     if calibrate.CACHE.exists() and (data / "labels.jsonl").exists():
         rows = calibrate.extract_all(
             _labels(data), data, workers=1, cache=calibrate.CACHE
@@ -77,14 +82,20 @@ def agreement(data: Path) -> None:
             a: np.array([10.0 * float(str(lb[a])) for lb in usable])
             for a in calibrate.ASPECTS
         }
+        speakers = [str(lb["speaker"]) for lb in usable]
         folds = calibrate.speaker_folds(
-            [str(lb["speaker"]) for lb in usable],
-            n_folds=calibrate.N_FOLDS,
-            seed=calibrate.SEED,
+            speakers, n_folds=calibrate.N_FOLDS, seed=calibrate.SEED
         )
         matrix = np.array(x)
         gate = matrix[:, calibrate.feat.FEATURE_NAMES.index("frac_words_ok")]
-        pearson = calibrate.cross_validate(matrix, targets, folds, gate=gate)
+        predicted = calibrate.out_of_fold_predictions(matrix, targets, folds, gate=gate)
+        pearson = calibrate.pearson_per_aspect(predicted, targets)
+        by_group = calibrate.agreement_by_group(
+            predicted,
+            targets,
+            calibrate.speaker_groups(usable),
+            speakers=speakers,
+        )
         source = f"recomputed from {len(usable)} cached clips"
     else:
         pearson = load_params("read_aloud")["calibration"]["cv_pearson"]
@@ -92,6 +103,12 @@ def agreement(data: Path) -> None:
     print(f"cross-validated Pearson r ({source}):")
     for aspect, r in pearson.items():
         print(f"  {aspect:>9}: {r:.3f}")
+    if by_group is not None:
+        print(
+            "cross-validated Pearson r by group "
+            f"(child: age <= {calibrate.CHILD_MAX_AGE}):"
+        )
+        print(calibrate.format_group_table(by_group))
     fit = load_params("read_aloud")["calibration"]
     print("cross-validated Pearson r (from the shipped parameters):")
     print(f"  {'word':>9}: {fit['word_accuracy_cv_pearson']:.3f}")
