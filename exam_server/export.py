@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from exam_server.dbf import DbfError, Field, FieldType, dbf_bytes
 from exam_server.identity import IdCipher
 from exam_server.models import Candidate, Exam, ExamKind
-from exam_server.pe import exam_items, exam_pe_results
+from exam_server.pe import PeTables, exam_items, exam_pe_results
 from exam_server.results import exam_results
 
 SEX_CODES = {"male": "1", "female": "2"}
@@ -70,11 +70,15 @@ PROVISIONAL_MARK = "暂定"
 
 
 def export_table(
-    session: Session, exam: Exam, cipher: IdCipher
+    session: Session, exam: Exam, cipher: IdCipher, *, tables: PeTables | None = None
 ) -> tuple[list[str], list[list[Cell]]]:
-    """Return the export's header and rows for ``exam``, by ticket number."""
+    """Return the export's header and rows for ``exam``, by ticket number.
+
+    ``tables`` are the PE tables the server scores with (the packaged ones
+    when None); confirmed PE results keep the points frozen at confirmation.
+    """
     if exam.kind == ExamKind.PE:
-        return _pe_export_table(session, exam, cipher)
+        return _pe_export_table(session, exam, cipher, tables)
     n_items = max((len(paper.items) for paper in exam.papers), default=0)
     header = ["KSH", "XM", "XBDM", "SFZH", "BYXXMC"]
     header += [f"T{position}" for position in range(1, n_items + 1)]
@@ -120,7 +124,7 @@ def _id_numbers(session: Session, exam: Exam, cipher: IdCipher) -> dict[str, str
 
 
 def _pe_export_table(
-    session: Session, exam: Exam, cipher: IdCipher
+    session: Session, exam: Exam, cipher: IdCipher, tables: PeTables | None
 ) -> tuple[list[str], list[list[Cell]]]:
     """Return the PE export: per item result, table points, exam points, flag."""
     items = exam_items(session, exam)
@@ -130,7 +134,7 @@ def _pe_export_table(
     header += ["ZF", "ZF_ZD", "ZT"]
     id_numbers = _id_numbers(session, exam, cipher)
     rows: list[list[Cell]] = []
-    for result in exam_pe_results(session, exam):
+    for result in exam_pe_results(session, exam, tables=tables):
         by_item = {r.item: r for r in result.items}
         cells: list[Cell] = []
         for item in items:

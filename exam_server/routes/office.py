@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -40,9 +39,11 @@ from exam_server.models import (
     Score,
     Sitting,
 )
+from exam_server.pe import pe_tables
 from exam_server.results import HUMAN_SCORER, attempt_results, exam_results
 from exam_server.routes.common import exam_by_code, sitting_by_id
 from exam_server.routes.deps import SessionDep, SettingsDep
+from exam_server.settings import Settings
 from exam_server.wire import (
     AssignReport,
     AssignRequest,
@@ -286,9 +287,7 @@ def export_csv(
     actor: AdminActor,
 ) -> HttpResponse:
     """The admissions export as CSV, UTF-8 with a byte-order mark."""
-    body = _export(
-        session, settings.data_dir, exam_code, reason, actor, "csv", to_csv_bytes
-    )
+    body = _export(session, settings, exam_code, reason, actor, "csv", to_csv_bytes)
     return HttpResponse(
         body,
         media_type="text/csv; charset=utf-8",
@@ -305,9 +304,7 @@ def export_xlsx(
     actor: AdminActor,
 ) -> HttpResponse:
     """The admissions export as an Excel workbook."""
-    body = _export(
-        session, settings.data_dir, exam_code, reason, actor, "xlsx", to_xlsx_bytes
-    )
+    body = _export(session, settings, exam_code, reason, actor, "xlsx", to_xlsx_bytes)
     return HttpResponse(
         body,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -328,9 +325,7 @@ def export_dbf(
     A value that does not fit its field (an over-long school name, say) is
     refused with 422 and no file, and the refusal is not logged as an export.
     """
-    body = _export(
-        session, settings.data_dir, exam_code, reason, actor, "dbf", _render_dbf
-    )
+    body = _export(session, settings, exam_code, reason, actor, "dbf", _render_dbf)
     return HttpResponse(
         body,
         media_type="application/dbase",
@@ -352,7 +347,7 @@ def _attachment(exam_code: str, suffix: str) -> dict[str, str]:
 
 def _export(
     session: Session,
-    data_dir: Path,
+    settings: Settings,
     exam_code: str,
     reason: str,
     actor: str,
@@ -363,8 +358,9 @@ def _export(
     if not reason.strip():
         raise Unprocessable("an export needs a reason, written for the audit log")
     exam = exam_by_code(session, exam_code)
-    cipher = IdCipher.from_data_dir(data_dir)
-    header, rows = export_table(session, exam, cipher)
+    cipher = IdCipher.from_data_dir(settings.data_dir)
+    tables = pe_tables(settings.pe_tables_dir)
+    header, rows = export_table(session, exam, cipher, tables=tables)
     body = render(header, rows)
     audit.record(
         session,

@@ -10,6 +10,8 @@ and keeps the new points, audited with old and new.
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -117,6 +119,14 @@ def test_confirmed_points_stay_when_the_tables_change_and_arbitration_refreezes(
         assert after[BOY2].exam_points == exam_points_of(80, after[BOY2])
         shown = card_of(now, jump, card.attempt_id).result
         assert shown is not None and shown.table_points == 85
+        # the admissions export scores with the same tables as the results
+        exported = now.get(
+            "/api/exams/PE2026/export.csv", params={"reason": "check"}, headers=ADMIN
+        )
+        assert exported.status_code == 200, exported.text
+        rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+        points = {row["KSH"]: row["standing_long_jump_BZF"] for row in rows}
+        assert (points[BOY], points[BOY2]) == ("85", "80")
 
         # arbitration: the clip shows 235 cm, scored with the tables now in use
         arbitration = now.post(
