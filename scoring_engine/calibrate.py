@@ -25,10 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import multiprocessing
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -417,6 +418,9 @@ class GroupAgreement:
     pearson: dict[str, float]
     """Pearson r per aspect; NaN when the group has under two clips or
     either side is constant."""
+    offset: dict[str, float] = field(default_factory=dict)
+    """Mean of ours minus the experts' per aspect, on the 0-100 scale: a
+    group the scorer under-rates has a negative offset. NaN when empty."""
 
 
 def agreement_by_group(
@@ -451,12 +455,17 @@ def agreement_by_group(
             aspect: _pearson(predicted[aspect][mask], y[mask])
             for aspect, y in targets.items()
         }
+        offset = {
+            aspect: _mean_offset(predicted[aspect][mask], y[mask])
+            for aspect, y in targets.items()
+        }
         report.append(
             GroupAgreement(
                 group=name,
                 n_clips=int(mask.sum()),
                 n_speakers=len(set(speaker_array[mask].tolist())),
                 pearson=pearson,
+                offset=offset,
             )
         )
     return report
@@ -469,8 +478,12 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def _mean_offset(ours: np.ndarray, theirs: np.ndarray) -> float:
+    return float(np.mean(ours - theirs)) if ours.size else math.nan
+
+
 def format_group_table(report: list[GroupAgreement]) -> str:
-    """The group report as a plain-text table, one group per line."""
+    """The group report as plain text: Pearson r per group, then mean offsets."""
     aspects = list(report[0].pearson) if report else []
     header = f"{'group':<8}{'clips':>7}{'speakers':>10}" + "".join(
         f"{aspect:>10}" for aspect in aspects
@@ -480,6 +493,14 @@ def format_group_table(report: list[GroupAgreement]) -> str:
         lines.append(
             f"{row.group:<8}{row.n_clips:>7}{row.n_speakers:>10}"
             + "".join(f"{row.pearson[aspect]:>10.3f}" for aspect in aspects)
+        )
+    lines += ["", "mean offset, ours minus the experts (0-100 scale)", header]
+    for row in report:
+        lines.append(
+            f"{row.group:<8}{row.n_clips:>7}{row.n_speakers:>10}"
+            + "".join(
+                f"{row.offset.get(aspect, math.nan):>+10.2f}" for aspect in aspects
+            )
         )
     return "\n".join(lines)
 

@@ -74,6 +74,10 @@ def test_agreement_per_group_has_known_correlations_and_counts() -> None:
         1200.0 / math.sqrt(1000.0 * 1700.0)
     )
     assert by_name["male"].pearson["accuracy"] == pytest.approx(1.0)
+    # Offsets: children and adults are 0 on average, females +5, males -10.
+    assert [row.offset["accuracy"] for row in report] == pytest.approx(
+        [0.0, 0.0, 5.0, -10.0]
+    )
 
 
 def test_agreement_is_nan_for_a_single_clip_or_a_constant_side() -> None:
@@ -95,6 +99,8 @@ def test_table_prints_one_line_per_group_with_counts() -> None:
     lines = format_group_table(report).splitlines()
     assert lines[0].split() == ["group", "clips", "speakers", "accuracy"]
     assert lines[3].split() == ["female", "4", "2", "1.000"]
+    assert lines[7].split() == ["group", "clips", "speakers", "accuracy"]
+    assert lines[10].split() == ["female", "4", "2", "+0.00"]
 
 
 def test_out_of_fold_predictions_give_the_cross_validated_correlations() -> None:
