@@ -943,19 +943,12 @@ def add_trial(
         repetitions=body.repetitions,
         reason=body.reason,
     )
-    trial = PeTrial(
-        attempt=attempt,
+    trial = _new_trial(
+        attempt,
+        body,
+        measured,
         station_id=station.id,
         trial_number=body.trial_number,
-        source=body.source.value,
-        value=_value_text(measured.value),
-        unit=body.unit,
-        height_cm=body.height_cm,
-        weight_kg=body.weight_kg,
-        device=body.device.strip(),
-        judge_version=body.judge_version.strip(),
-        repetitions=[_repetition_json(r) for r in body.repetitions],
-        reason=body.reason.strip(),
         recorded_by=station_actor(station),
     )
     session.add(trial)
@@ -1012,6 +1005,35 @@ def _trial_detail(attempt: PeAttempt, trial: PeTrial) -> dict[str, Any]:
         "value": trial.value,
         "unit": trial.unit,
     }
+
+
+def _new_trial(
+    attempt: PeAttempt,
+    body: PeTrialIn | PeCorrectionIn,
+    measured: Measured,
+    *,
+    station_id: int | None,
+    trial_number: int,
+    recorded_by: str,
+    supersedes_id: int | None = None,
+) -> PeTrial:
+    """A trial row from a station's result or a correction (never edited after)."""
+    return PeTrial(
+        attempt=attempt,
+        station_id=station_id,
+        trial_number=trial_number,
+        source=body.source.value,
+        value=_value_text(measured.value),
+        unit=body.unit,
+        height_cm=body.height_cm,
+        weight_kg=body.weight_kg,
+        device=body.device.strip(),
+        judge_version=body.judge_version.strip(),
+        repetitions=[_repetition_json(r) for r in body.repetitions],
+        reason=body.reason.strip(),
+        recorded_by=recorded_by,
+        supersedes_id=supersedes_id,
+    )
 
 
 def correct_trial(
@@ -1075,19 +1097,12 @@ def correct_trial(
             tables=tables or pe_tables(),
             year=attempt.candidate.exam.year,
         )
-    correction = PeTrial(
-        attempt=attempt,
+    correction = _new_trial(
+        attempt,
+        body,
+        measured,
         station_id=None if station is None else station.id,
         trial_number=trial.trial_number,
-        source=body.source.value,
-        value=_value_text(measured.value),
-        unit=body.unit,
-        height_cm=body.height_cm,
-        weight_kg=body.weight_kg,
-        device=body.device.strip(),
-        judge_version=body.judge_version.strip(),
-        repetitions=[_repetition_json(r) for r in body.repetitions],
-        reason=body.reason.strip(),
         recorded_by=actor,
         supersedes_id=trial.id,
     )
