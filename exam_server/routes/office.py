@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response as HttpResponse
@@ -278,66 +278,47 @@ def review(
     return next(r for r in results if r.response_id == response.id)
 
 
-@router.get("/api/exams/{exam_code}/export.csv")
-def export_csv(
-    exam_code: str,
-    reason: ReasonQuery,
-    session: SessionDep,
-    settings: SettingsDep,
-    actor: AdminActor,
-) -> HttpResponse:
-    """The admissions export as CSV, UTF-8 with a byte-order mark."""
-    body = _export(session, settings, exam_code, reason, actor, "csv", to_csv_bytes)
-    return HttpResponse(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers=_attachment(exam_code, "csv"),
-    )
-
-
-@router.get("/api/exams/{exam_code}/export.xlsx")
-def export_xlsx(
-    exam_code: str,
-    reason: ReasonQuery,
-    session: SessionDep,
-    settings: SettingsDep,
-    actor: AdminActor,
-) -> HttpResponse:
-    """The admissions export as an Excel workbook."""
-    body = _export(session, settings, exam_code, reason, actor, "xlsx", to_xlsx_bytes)
-    return HttpResponse(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=_attachment(exam_code, "xlsx"),
-    )
-
-
-@router.get("/api/exams/{exam_code}/export.dbf")
-def export_dbf(
-    exam_code: str,
-    reason: ReasonQuery,
-    session: SessionDep,
-    settings: SettingsDep,
-    actor: AdminActor,
-) -> HttpResponse:
-    """The admissions export as a dBase III file with GBK text.
-
-    A value that does not fit its field (an over-long school name, say) is
-    refused with 422 and no file, and the refusal is not logged as an export.
-    """
-    body = _export(session, settings, exam_code, reason, actor, "dbf", _render_dbf)
-    return HttpResponse(
-        body,
-        media_type="application/dbase",
-        headers=_attachment(exam_code, "dbf"),
-    )
-
-
 def _render_dbf(header: list[str], rows: list[list[Cell]]) -> bytes:
     try:
         return to_dbf_bytes(header, rows, updated=datetime.date.today())
     except DbfError as exc:
         raise Unprocessable(f"the DBF export is refused: {exc}") from exc
+
+
+Renderer = Callable[[list[str], list[list[Cell]]], bytes]
+
+EXPORT_FORMATS: dict[str, tuple[str, Renderer]] = {
+    "csv": ("text/csv; charset=utf-8", to_csv_bytes),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        to_xlsx_bytes,
+    ),
+    "dbf": ("application/dbase", _render_dbf),
+}
+"""Each export format's media type and renderer, by file suffix."""
+
+
+@router.get("/api/exams/{exam_code}/export.{suffix}")
+def export(
+    exam_code: str,
+    suffix: Literal["csv", "xlsx", "dbf"],
+    reason: ReasonQuery,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: AdminActor,
+) -> HttpResponse:
+    """The admissions export: CSV (UTF-8 with a byte-order mark), Excel, or
+    dBase III with GBK text.
+
+    A value that does not fit its DBF field (an over-long school name, say)
+    is refused with 422 and no file, and the refusal is not logged as an
+    export.
+    """
+    media_type, render = EXPORT_FORMATS[suffix]
+    body = _export(session, settings, exam_code, reason, actor, suffix, render)
+    return HttpResponse(
+        body, media_type=media_type, headers=_attachment(exam_code, suffix)
+    )
 
 
 def _attachment(exam_code: str, suffix: str) -> dict[str, str]:
@@ -352,7 +333,7 @@ def _export(
     reason: str,
     actor: str,
     kind: str,
-    render: Callable[[list[str], list[list[Cell]]], bytes],
+    render: Renderer,
 ) -> bytes:
     """Make the export's file and log it; a file that cannot be made logs nothing."""
     if not reason.strip():
