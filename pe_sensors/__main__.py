@@ -106,9 +106,12 @@ def _jump(args: argparse.Namespace) -> int:
     from pe_sensors.jump import JUMP_SMOOTHING, load_calibration, measure_jump
 
     calibration = load_calibration(args.mat)
-    analysis = analyse_video(args.video, max_frames=_max_frames(args.video))
-    poses = smooth_sequence(analysis.lanes[0].poses, settings=JUMP_SMOOTHING)
-    result = measure_jump(poses, calibration)
+    analysis = analyse_video(
+        args.video, segment_feet=True, max_frames=_max_frames(args.video)
+    )
+    lane = analysis.lanes[0]
+    poses = smooth_sequence(lane.poses, settings=JUMP_SMOOTHING)
+    result = measure_jump(poses, calibration, feet_masks=lane.feet_masks)
     if args.json:
         print(json.dumps(result.__dict__))
         return 0

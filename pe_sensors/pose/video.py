@@ -39,6 +39,30 @@ FEET = (
 )
 
 Frame = NDArray[np.uint8]
+# The person's mask is kept this far around the feet landmarks, pixels: a
+# shoe is about 40 px long on a 640x480 view of a long jump mat.
+FEET_MASK_MARGIN_PX = 60
+# A mask pixel belongs to the person at this segmentation score or above (the
+# middle of the model's 0-1 output).
+MASK_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class FeetMask:
+    """The person's segmentation mask around the feet of one frame.
+
+    ``inside[r, c]`` is True where the pixel (x0 + c, y0 + r) of the full
+    frame belongs to the person.
+    """
+
+    x0: int
+    y0: int
+    inside: NDArray[np.bool_]
+
+    def points_px(self) -> FloatArray:
+        """Full-frame pixel centres (n, 2) of the person's pixels."""
+        rows, cols = np.nonzero(self.inside)
+        return np.column_stack([cols + self.x0, rows + self.y0]).astype(np.float64)
 
 
 @dataclass
@@ -53,6 +77,9 @@ class LaneTrack:
     rope_evidence: FloatArray | None
     # Horizontal pixel offset of the lane in the full frame.
     x_offset: int
+    # Per analysed frame, the person's mask around the feet in full-frame
+    # pixels (None where no person was found); None when not asked for.
+    feet_masks: list[FeetMask | None] | None = None
 
     @property
     def frames_without_person(self) -> list[int]:
@@ -134,7 +161,7 @@ def source_fps(source: str | int) -> float:
 class PoseTracker:
     """A BlazePose tracker for one lane (one person), landmarks in pixels."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, segment: bool = False) -> None:
         try:
             import mediapipe as mp
 
@@ -142,6 +169,7 @@ class PoseTracker:
                 model_complexity=MODEL_COMPLEXITY,
                 static_image_mode=False,
                 smooth_landmarks=False,
+                enable_segmentation=segment,
             )
         except (RuntimeError, OSError, ImportError) as exc:
             raise PoseModelError(
@@ -153,6 +181,17 @@ class PoseTracker:
         """Landmarks (33, 2) in pixels and visibility (33,) of one image.
 
         Both are NaN / zero when no person is found.
+        """
+        xy, visibility, _ = self.process_segmented(bgr)
+        return xy, visibility
+
+    def process_segmented(
+        self, bgr: Frame
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.float32] | None]:
+        """Landmarks, visibility and the person's mask (h, w) scored 0-1.
+
+        The mask is None unless the tracker was made with ``segment=True``
+        and a person is found.
         """
         height, width = bgr.shape[:2]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -169,7 +208,8 @@ class PoseTracker:
             for i, point in enumerate(result.pose_landmarks.landmark):
                 xy[i] = (point.x * width, point.y * height)
                 visibility[i] = point.visibility
-        return xy, visibility
+        mask = getattr(result, "segmentation_mask", None)
+        return xy, visibility, None if mask is None else np.asarray(mask)
 
     def close(self) -> None:
         """Release the model's graph."""
@@ -191,12 +231,35 @@ def _torso_px(xy: FloatArray) -> float:
     return float(np.linalg.norm(shoulders - hips))
 
 
+def feet_mask(
+    mask: NDArray[np.float32] | None, *, xy: FloatArray, x0: int
+) -> FeetMask | None:
+    """Crop a lane's person mask around its feet landmarks.
+
+    ``xy`` are the lane's landmarks in lane pixels; ``x0`` is the lane's
+    offset in the full frame. None when there is no mask or no feet.
+    """
+    feet = np.stack([xy[f] for f in FEET])
+    if mask is None or not np.all(np.isfinite(feet)):
+        return None
+    height, width = mask.shape
+    lo = np.floor(feet.min(axis=0)).astype(int) - FEET_MASK_MARGIN_PX
+    hi = np.ceil(feet.max(axis=0)).astype(int) + FEET_MASK_MARGIN_PX
+    c0, r0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
+    c1, r1 = min(int(hi[0]), width), min(int(hi[1]), height)
+    if c1 <= c0 or r1 <= r0:
+        return None
+    inside = mask[r0:r1, c0:c1] >= MASK_THRESHOLD
+    return FeetMask(x0=c0 + x0, y0=r0, inside=np.ascontiguousarray(inside))
+
+
 def analyse_video(
     source: str | int,
     *,
     lanes: int = 1,
     stride: int = 1,
     look_for_rope: bool = False,
+    segment_feet: bool = False,
     max_frames: int | None = None,
 ) -> VideoAnalysis:
     """Decode a video once and track the pose in each lane.
@@ -211,6 +274,9 @@ def analyse_video(
         Analyse every ``stride``-th frame (1 = all).
     look_for_rope : bool
         Also measure rope evidence around the feet and above the head.
+    segment_feet : bool
+        Also keep BlazePose's person mask around the feet of every frame
+        (:class:`FeetMask`), for measurements that need the shoes' outline.
     max_frames : int, optional
         Stop after this many decoded frames (a camera never ends by itself).
 
@@ -225,6 +291,7 @@ def analyse_video(
     indices: list[int] = []
     rows: list[list[tuple[FloatArray, FloatArray]]] = []
     evidence: list[list[tuple[float, float]]] = []
+    masks: list[list[FeetMask | None]] = []
     bounds: list[tuple[int, int]] = []
     previous_gray: Frame | None = None
     size = (0, 0)
@@ -235,17 +302,20 @@ def analyse_video(
             if not trackers:
                 size = (frame.shape[1], frame.shape[0])
                 bounds = lane_bounds(size[0], lanes=lanes)
-                trackers = [PoseTracker() for _ in bounds]
+                trackers = [PoseTracker(segment=segment_feet) for _ in bounds]
                 rows = [[] for _ in bounds]
                 evidence = [[] for _ in bounds]
+                masks = [[] for _ in bounds]
             gray: Frame | None = None
             if look_for_rope:
                 gray = np.asarray(
                     cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8
                 )
             for lane, (x0, x1) in enumerate(bounds):
-                xy, visibility = trackers[lane].process(frame[:, x0:x1])
+                xy, visibility, mask = trackers[lane].process_segmented(frame[:, x0:x1])
                 rows[lane].append((xy, visibility))
+                if segment_feet:
+                    masks[lane].append(feet_mask(mask, xy=xy, x0=x0))
                 if gray is not None:
                     evidence[lane].append(
                         _lane_rope_evidence(previous_gray, gray, xy=xy, x0=x0, x1=x1)
@@ -271,7 +341,14 @@ def analyse_video(
             frame_size=size,
         )
         rope = np.asarray(evidence[lane]).reshape(-1, 2) if look_for_rope else None
-        analysis.lanes.append(LaneTrack(poses=poses, rope_evidence=rope, x_offset=x0))
+        analysis.lanes.append(
+            LaneTrack(
+                poses=poses,
+                rope_evidence=rope,
+                x_offset=x0,
+                feet_masks=masks[lane] if segment_feet else None,
+            )
+        )
         logger.info(
             "lane %s of %s: %s frames, %s without a person",
             lane + 1,
