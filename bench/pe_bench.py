@@ -3,7 +3,9 @@
     python bench/pe_bench.py
 
 1. Count error on every labelled clip of ../shared/data/pe/videos (exact
-   count, range or window as labels.json gives).
+   count, range or window as labels.json gives), then on the folder's
+   unlabelled clips as counted by eye from their frames
+   (tests/pe_sensors/own_labels.json).
 2. Frames per second of the whole pipeline (decode, BlazePose, rope
    evidence, smoothing, judge) on 640x480 frames: a labelled clip resized.
 3. Latency from a repetition's end to its count: on synthetic pull-ups whose
@@ -30,6 +32,7 @@ from pe_sensors.judges import Event, judge_event  # noqa: E402
 from pe_sensors.pose.video import analyse_video  # noqa: E402
 
 VIDEOS = REPO.parent / "shared" / "data" / "pe" / "videos"
+OWN_LABELS = REPO / "tests" / "pe_sensors" / "own_labels.json"
 STRIDE = {"jl_situp.mp4": 2}
 # Labelled windows are widened by this many frames at each end, as in
 # tests/pe_sensors/test_judge_videos.py (the labels mark the frame the feet
@@ -37,8 +40,8 @@ STRIDE = {"jl_situp.mp4": 2}
 WINDOW_SLACK_FRAMES = 1.5
 
 
-def count_errors() -> None:
-    labels = json.loads((VIDEOS / "labels.json").read_text(encoding="utf-8"))
+def count_errors(labels_path: Path) -> None:
+    labels = json.loads(labels_path.read_text(encoding="utf-8"))
     print("clip                          event      label      counted  error")
     for clip in labels["videos"]:
         if "count" not in clip and "count_min" not in clip:
@@ -111,7 +114,9 @@ def main() -> int:
     if not (VIDEOS / "labels.json").is_file():
         print(f"no labelled videos in {VIDEOS}; nothing to measure")
         return 0
-    count_errors()
+    count_errors(VIDEOS / "labels.json")
+    print("\nunlabelled clips, counted by eye from their frames:")
+    count_errors(OWN_LABELS)
     fps = pipeline_fps()
     lag = judge_latency_s()
     print(

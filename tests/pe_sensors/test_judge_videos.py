@@ -9,6 +9,11 @@ frame the feet are back down; the rope-skipping judge decides a landing when
 the lift falls below its off level, a frame before that, so a window is
 widened by :data:`WINDOW_SLACK_FRAMES` frames at each end.
 
+The folder's unlabelled clips were counted by eye from their frames; those
+counts, with the time of each repetition, are in ``own_labels.json`` beside
+this file and are checked the same way (a range where a repetition is in
+doubt).
+
 Clips the judges do not yet count right are marked as expected failures
 (strict, so a fix shows up as an unexpected pass); the reason says why.
 """
@@ -33,6 +38,9 @@ STRIDE = {"jl_situp.mp4": 2}
 
 WINDOW_SLACK_FRAMES = 1.5
 
+# Counts made by eye from the frames of the folder's unlabelled clips.
+OWN_LABELS = Path(__file__).with_name("own_labels.json")
+
 KNOWN_MISCOUNTS = {
     "hb_rope_alternate01.mp4": (
         "speed skipping at seven turns a second: at 30 frames a second the "
@@ -52,6 +60,34 @@ KNOWN_MISCOUNTS = {
         "shake), but the feet show 67 jumps in the window at a steady "
         "0.43-0.5 s rhythm and the source's first mark (0.4 s) comes before "
         "the first lift (0.7 s)"
+    ),
+    "dv_pullup_gym.mp4": (
+        "0 of 6: filmed from below and behind, close to the bar, the hang "
+        "between pulls reads 146-153 degrees at the elbows (BlazePose's 3D "
+        "world landmarks give 146-159), under the 155-degree straight-arm "
+        "level, so each pull is refused as a restart from bent arms; the "
+        "frames show the elbows nearly locked, and a lower level would also "
+        "pass bent-arm hangs filmed level with the bar"
+    ),
+    "rok_situp_partner2.mp4": (
+        "0 of 7: BlazePose follows the partner sitting upright at the feet, "
+        "not the candidate lying on the mat, so the trunk never reads as "
+        "down; one single-person tracker per lane cannot choose the candidate"
+    ),
+    "ih_rope_jump6.mp4": (
+        "10 of 15: the hand-held camera moves every frame, so the floor's "
+        "tile edges change as much as the rope in the band around the feet "
+        "(0.01-0.04 of the band between passes as at them): passes at 9.7, "
+        "10.4 and 11.2 s are refused as no rope, the first two jumps merge "
+        "into one 1.2 s lift while the camera moves in, the 14.9 s jump "
+        "reads as a 0.9 s lift, and a lift at 16.8 s between two passes is "
+        "counted"
+    ),
+    "ih_rope_jump13.mp4": (
+        "12 against 9-11: two one-foot steps over the resting rope (14.7 and "
+        "16.9 s) are counted because the rope, dragged by the hands, stirs "
+        "the band around the feet, and the last jump (22.1 s) is not found "
+        "as a lift"
     ),
 }
 
@@ -80,14 +116,17 @@ def analysed(pe_videos: Path) -> Callable[[str], VideoAnalysis]:
 
 
 def labelled_clips() -> list[Any]:
-    """Pytest parameters for every clip with a count in labels.json."""
+    """Pytest parameters for every clip with a count in either labels source."""
     from tests.conftest import SHARED_DATA
 
     labels = SHARED_DATA / "pe" / "videos" / "labels.json"
     if not labels.is_file():
         return []
+    clips = []
+    for source in (labels, OWN_LABELS):
+        clips += json.loads(source.read_text(encoding="utf-8"))["videos"]
     params = []
-    for clip in json.loads(labels.read_text(encoding="utf-8"))["videos"]:
+    for clip in clips:
         if "count" not in clip and "count_min" not in clip:
             continue
         marks = []
