@@ -69,6 +69,7 @@ def agreement(data: Path) -> None:
     females, males) from the same out-of-fold predictions.
     """
     by_group = None
+    units = ""
     if calibrate.CACHE.exists() and (data / "labels.jsonl").exists():
         rows = calibrate.extract_all(
             _labels(data), data, workers=1, cache=calibrate.CACHE
@@ -90,12 +91,11 @@ def agreement(data: Path) -> None:
         gate = matrix[:, calibrate.feat.FEATURE_NAMES.index("frac_words_ok")]
         predicted = calibrate.out_of_fold_predictions(matrix, targets, folds, gate=gate)
         pearson = calibrate.pearson_per_aspect(predicted, targets)
+        groups = calibrate.report_groups(usable)
         by_group = calibrate.agreement_by_group(
-            predicted,
-            targets,
-            calibrate.speaker_groups(usable),
-            speakers=speakers,
+            predicted, targets, groups, speakers=speakers
         )
+        units = unit_report(usable, rows, folds, groups)
         source = f"recomputed from {len(usable)} cached clips"
     else:
         pearson = load_params("read_aloud")["calibration"]["cv_pearson"]
@@ -109,10 +109,35 @@ def agreement(data: Path) -> None:
             f"(child: age <= {calibrate.CHILD_MAX_AGE}):"
         )
         print(calibrate.format_group_table(by_group))
+    if units:
+        print(units)
+        return
     fit = load_params("read_aloud")["calibration"]
     print("cross-validated Pearson r (from the shipped parameters):")
     print(f"  {'word':>9}: {fit['word_accuracy_cv_pearson']:.3f}")
     print(f"  {'phone':>9}: {fit['phone_accuracy_cv_pearson']:.3f}")
+
+
+def unit_report(
+    usable: list[dict[str, object]],
+    rows: dict[str, dict[str, object]],
+    folds: np.ndarray,
+    groups: dict[str, np.ndarray],
+) -> str:
+    """Word and phone accuracy agreement, overall and per group, as text."""
+    pairs, pair_folds, pair_clips = calibrate.word_pairs(usable, rows, folds)
+    units = calibrate.out_of_fold_units(pairs, pair_folds)
+    speakers = [str(lb["speaker"]) for lb in usable]
+    parts = []
+    for level, unit in units.items():
+        report = calibrate.unit_agreement_by_group(
+            unit, level=level, pair_clips=pair_clips, groups=groups, speakers=speakers
+        )
+        parts.append(
+            f"cross-validated Pearson r of {level} accuracy by group "
+            f"(counts are {level}s):\n" + calibrate.format_group_table(report)
+        )
+    return "\n".join(parts)
 
 
 def main() -> int:

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / "out" / "scoring_features.jsonl"
 PARAMS = Path(__file__).resolve().parent / "params" / "read_aloud.json"
-FEATURES_VERSION = "4"
+FEATURES_VERSION = "5"
 """Bump when features change, so the cache is not reused."""
 
 ASPECTS = ("accuracy", "fluency", "prosodic", "total")
@@ -101,10 +101,12 @@ def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
             "gop": w.gop,
             "gop_min": w.gop_min,
             "squeezed": w.squeezed,
+            "start": w.start,
             "duration": w.duration,
             "phones": [p.gop_raw for p in w.phones],
             "phone_names": [p.phone for p in w.phones],
             "phone_frames": [p.duration for p in w.phones],
+            "phone_starts": [p.start for p in w.phones],
             "loop_match": [round(p.loop_match, 4) for p in w.phones],
         }
         for w in analysis.words
@@ -388,6 +390,11 @@ def speaker_groups(labels: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     }
 
 
+def report_groups(labels: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """All clips, then the groups of :func:`speaker_groups`."""
+    return {"all": np.ones(len(labels), dtype=bool), **speaker_groups(labels)}
+
+
 def _label_age(label: dict[str, Any]) -> float:
     age = label.get("age")
     if not isinstance(age, int | float) or isinstance(age, bool) or age <= 0:
@@ -421,6 +428,9 @@ class GroupAgreement:
     offset: dict[str, float] = field(default_factory=dict)
     """Mean of ours minus the experts' per aspect, on the 0-100 scale: a
     group the scorer under-rates has a negative offset. NaN when empty."""
+    interval: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """95 % interval of the Pearson r per aspect, from resampling the
+    group's speakers (:func:`speaker_interval`)."""
 
 
 def agreement_by_group(
@@ -459,6 +469,12 @@ def agreement_by_group(
             aspect: _mean_offset(predicted[aspect][mask], y[mask])
             for aspect, y in targets.items()
         }
+        interval = {
+            aspect: speaker_interval(
+                predicted[aspect][mask], y[mask], speakers=speaker_array[mask]
+            )
+            for aspect, y in targets.items()
+        }
         report.append(
             GroupAgreement(
                 group=name,
@@ -466,9 +482,67 @@ def agreement_by_group(
                 n_speakers=len(set(speaker_array[mask].tolist())),
                 pearson=pearson,
                 offset=offset,
+                interval=interval,
             )
         )
     return report
+
+
+BOOTSTRAP_DRAWS = 1000
+"""Resamples of the speakers behind each confidence interval."""
+
+
+def speaker_interval(
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    *,
+    speakers: np.ndarray,
+    draws: int = BOOTSTRAP_DRAWS,
+    seed: int = SEED,
+) -> tuple[float, float]:
+    """95 % percentile interval of Pearson r, resampling whole speakers.
+
+    Clips of one speaker are not independent, so each draw takes as many
+    speakers as there are, with replacement, and weights every clip by how
+    often its speaker was drawn (a cluster bootstrap).
+
+    Parameters
+    ----------
+    ours, theirs : np.ndarray, shape (n_clips,)
+        Our scores and the experts'.
+    speakers : np.ndarray of str, shape (n_clips,)
+        Speaker of each clip.
+    draws : int
+        Number of resamples.
+    seed : int
+        Seed of the random generator, so the report repeats.
+
+    Returns
+    -------
+    (float, float)
+        The 2.5th and 97.5th percentiles of r over the draws; NaN for fewer
+        than two speakers.
+    """
+    names, index = np.unique(speakers, return_inverse=True)
+    if names.size < 2:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, names.size, size=(draws, names.size))
+    counts = np.zeros((draws, names.size))
+    np.add.at(counts, (np.arange(draws)[:, None], picks), 1.0)
+    weights = counts[:, index]
+    weights /= weights.sum(axis=1, keepdims=True)
+    a = ours - weights @ ours[:, None]
+    b = theirs - weights @ theirs[:, None]
+    cov = np.sum(weights * a * b, axis=1)
+    var = np.sum(weights * a * a, axis=1) * np.sum(weights * b * b, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = cov / np.sqrt(var)
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return (math.nan, math.nan)
+    low, high = np.percentile(r, [2.5, 97.5])
+    return (float(low), float(high))
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -502,6 +576,13 @@ def format_group_table(report: list[GroupAgreement]) -> str:
                 f"{row.offset.get(aspect, math.nan):>+10.2f}" for aspect in aspects
             )
         )
+    wide = f"{'group':<8}" + "".join(f"{aspect:>14}" for aspect in aspects)
+    lines += ["", "95 % interval of r, resampling speakers", wide]
+    for row in report:
+        cells = (row.interval.get(aspect, (math.nan, math.nan)) for aspect in aspects)
+        lines.append(
+            f"{row.group:<8}" + "".join(f"{lo:>7.2f}-{hi:<6.2f}" for lo, hi in cells)
+        )
     return "\n".join(lines)
 
 
@@ -509,16 +590,18 @@ Pair = tuple[dict[str, Any], dict[str, Any], dict[str, float]]
 """Our word, the experts' word and our features of the response."""
 
 
-def _word_pairs(
+def word_pairs(
     labels: list[dict[str, Any]], rows: dict[str, dict[str, Any]], folds: np.ndarray
-) -> tuple[list[Pair], np.ndarray]:
+) -> tuple[list[Pair], np.ndarray, np.ndarray]:
     """Our words beside the experts' words, for clips where both line up.
 
-    Returns the pairs and the fold of each pair's clip.
+    Returns the pairs, the fold of each pair's clip and the clip's index in
+    ``labels``.
     """
     pairs: list[Pair] = []
     pair_folds: list[int] = []
-    for label, fold in zip(labels, folds, strict=True):
+    pair_clips: list[int] = []
+    for i, (label, fold) in enumerate(zip(labels, folds, strict=True)):
         row = rows.get(label["id"], {})
         words = row.get("words")
         if not words or len(words) != len(label["words"]):
@@ -527,7 +610,8 @@ def _word_pairs(
             if ours["phones"]:
                 pairs.append((ours, theirs, row["features"]))
                 pair_folds.append(int(fold))
-    return pairs, np.array(pair_folds, dtype=int)
+                pair_clips.append(i)
+    return pairs, np.array(pair_folds, dtype=int), np.array(pair_clips, dtype=int)
 
 
 def _phone_scores(ours: dict[str, Any], theirs: dict[str, Any]) -> list[float]:
@@ -609,42 +693,108 @@ def unit_tables(
     return np.array(word_x), np.array(word_y), np.array(phone_x), np.array(phone_y)
 
 
-def cross_validate_units(pairs: list[Pair], folds: np.ndarray) -> dict[str, float]:
-    """Out-of-fold Pearson r of the word and phone accuracy trees.
+@dataclass(frozen=True)
+class UnitPredictions:
+    """Out-of-fold predictions of one unit level (word or phone), 0-100."""
+
+    predicted: np.ndarray
+    """Our accuracy per unit, shape (n_units,)."""
+    expert: np.ndarray
+    """The experts' accuracy per unit, shape (n_units,)."""
+    pair: np.ndarray
+    """Index of the word pair each unit comes from, shape (n_units,)."""
+
+
+def out_of_fold_units(
+    pairs: list[Pair], folds: np.ndarray
+) -> dict[str, UnitPredictions]:
+    """Word and phone accuracy of each unit from trees that never saw its fold.
 
     The phone statistics too are taken from the training folds only.
+
+    Returns
+    -------
+    dict
+        ``word`` and ``phone`` predictions, in fold order.
     """
-    word_pred: list[np.ndarray] = []
-    word_true: list[np.ndarray] = []
-    phone_pred: list[np.ndarray] = []
-    phone_true: list[np.ndarray] = []
+    found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+        "word": [],
+        "phone": [],
+    }
     for fold in np.unique(folds):
         train = [p for p, f in zip(pairs, folds, strict=True) if f != fold]
-        test = [p for p, f in zip(pairs, folds, strict=True) if f == fold]
+        held = np.flatnonzero(folds == fold)
+        test = [pairs[i] for i in held]
         stats = phone_stats(train)
         wx, wy, px, py = unit_tables(train, stats)
         word_trees = fit_trees(wx, wy, UNIT_TREES)
         phone_trees = fit_trees(px, py, UNIT_TREES)
         wx, wy, px, py = unit_tables(test, stats)
-        word_pred.append(np.clip(predict_trees(word_trees, wx), 0, 100))
-        word_true.append(wy)
-        phone_pred.append(np.clip(predict_trees(phone_trees, px), 0, 100))
-        phone_true.append(py)
+        n_scored = [len(_phone_scores(ours, theirs)) for ours, theirs, _ in test]
+        found["word"].append((np.clip(predict_trees(word_trees, wx), 0, 100), wy, held))
+        found["phone"].append(
+            (
+                np.clip(predict_trees(phone_trees, px), 0, 100),
+                py,
+                np.repeat(held, n_scored),
+            )
+        )
+    return {
+        level: UnitPredictions(
+            predicted=np.concatenate([part[0] for part in parts]),
+            expert=np.concatenate([part[1] for part in parts]),
+            pair=np.concatenate([part[2] for part in parts]),
+        )
+        for level, parts in found.items()
+    }
 
-    def pearson(pred: list[np.ndarray], true: list[np.ndarray]) -> float:
-        return float(np.corrcoef(np.concatenate(pred), np.concatenate(true))[0, 1])
 
+def cross_validate_units(pairs: list[Pair], folds: np.ndarray) -> dict[str, float]:
+    """Out-of-fold Pearson r of the word and phone accuracy trees."""
+    units = out_of_fold_units(pairs, folds)
     result = {
-        "word": pearson(word_pred, word_true),
-        "phone": pearson(phone_pred, phone_true),
+        level: _pearson(unit.predicted, unit.expert) for level, unit in units.items()
     }
     logger.info("word and phone accuracy, cross-validated r: %s", result)
     return result
 
 
-def _fit_word_models(pairs: list[Pair], folds: np.ndarray) -> dict[str, Any]:
+def unit_agreement_by_group(
+    unit: UnitPredictions,
+    *,
+    level: str,
+    pair_clips: np.ndarray,
+    groups: dict[str, np.ndarray],
+    speakers: list[str],
+) -> list[GroupAgreement]:
+    """:func:`agreement_by_group` for the words or phones of each group's clips.
+
+    Parameters
+    ----------
+    unit : UnitPredictions
+        Out-of-fold word or phone predictions (:func:`out_of_fold_units`).
+    level : str
+        Name of the level in the report (``word`` or ``phone``).
+    pair_clips : np.ndarray, shape (n_pairs,)
+        Clip index of each word pair (from :func:`word_pairs`).
+    groups : dict of str to np.ndarray of bool, shape (n_clips,)
+        Clip mask per group (:func:`speaker_groups`).
+    speakers : list of str, length n_clips
+        Speaker of each clip.
+    """
+    clips = pair_clips[unit.pair]
+    return agreement_by_group(
+        {level: unit.predicted},
+        {level: unit.expert},
+        {name: mask[clips] for name, mask in groups.items()},
+        speakers=[speakers[i] for i in clips],
+    )
+
+
+def _fit_word_models(
+    pairs: list[Pair], folds: np.ndarray, pearson: dict[str, float]
+) -> dict[str, Any]:
     """Phone statistics and the trees for word and phone accuracy."""
-    pearson = cross_validate_units(pairs, folds)
     stats = phone_stats(pairs)
     word_x, word_y, phone_x, phone_y = unit_tables(pairs, stats)
     return {
@@ -689,7 +839,7 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
     by_group = agreement_by_group(
         predicted,
         targets,
-        speaker_groups(usable),
+        report_groups(usable),
         speakers=[lb["speaker"] for lb in usable],
     )
     logger.info("cross-validated Pearson r by group:\n%s", format_group_table(by_group))
@@ -706,7 +856,21 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
         }
 
     # Word and phone accuracy from GOP.
-    word_models = _fit_word_models(*_word_pairs(usable, rows, folds))
+    pairs, pair_folds, pair_clips = word_pairs(usable, rows, folds)
+    units = out_of_fold_units(pairs, pair_folds)
+    for level, unit in units.items():
+        report = unit_agreement_by_group(
+            unit,
+            level=level,
+            pair_clips=pair_clips,
+            groups=report_groups(usable),
+            speakers=[lb["speaker"] for lb in usable],
+        )
+        logger.info("%s accuracy by group:\n%s", level, format_group_table(report))
+    unit_pearson = {
+        level: _pearson(unit.predicted, unit.expert) for level, unit in units.items()
+    }
+    word_models = _fit_word_models(pairs, pair_folds, unit_pearson)
 
     params = {
         "features_version": FEATURES_VERSION,

@@ -9,12 +9,16 @@ import pytest
 
 from scoring_engine.calibrate import (
     CHILD_MAX_AGE,
+    UnitPredictions,
     agreement_by_group,
     cross_validate,
     format_group_table,
     out_of_fold_predictions,
     pearson_per_aspect,
+    report_groups,
     speaker_groups,
+    speaker_interval,
+    unit_agreement_by_group,
 )
 from scoring_engine.errors import ScoringError
 
@@ -114,3 +118,60 @@ def test_out_of_fold_predictions_give_the_cross_validated_correlations() -> None
         x, targets, folds, ridge_only=True
     )
     assert pearson_per_aspect(predicted, targets)["total"] > 0.9
+
+
+def test_interval_of_a_perfect_agreement_is_a_point() -> None:
+    ours = np.arange(12, dtype=float)
+    low, high = speaker_interval(
+        ours, 2 * ours + 5, speakers=np.repeat(list("abcd"), 3)
+    )
+    assert (low, high) == pytest.approx((1.0, 1.0))
+
+
+def test_interval_brackets_the_correlation_and_narrows_with_more_speakers() -> None:
+    rng = np.random.default_rng(3)
+
+    def width_and_r(n_speakers: int) -> tuple[float, float, float, float]:
+        theirs = rng.normal(70.0, 10.0, 4 * n_speakers)
+        ours = theirs + rng.normal(0.0, 10.0, theirs.size)
+        speakers = np.repeat(np.arange(n_speakers).astype(str), 4)
+        low, high = speaker_interval(ours, theirs, speakers=speakers)
+        return low, high, float(np.corrcoef(ours, theirs)[0, 1]), high - low
+
+    low, high, r, narrow = width_and_r(200)
+    assert low < r < high
+    assert narrow < width_and_r(10)[3]
+
+
+def test_interval_needs_two_speakers() -> None:
+    low, high = speaker_interval(
+        np.array([1.0, 2.0, 3.0]),
+        np.array([1.0, 3.0, 2.0]),
+        speakers=np.array(["a"] * 3),
+    )
+    assert math.isnan(low) and math.isnan(high)
+
+
+def test_word_agreement_by_group_follows_each_word_to_its_clip() -> None:
+    # Three word pairs from clips 0 (child a), 3 and 5 (adults c and d);
+    # the units are in fold order, so they point back at their pairs.
+    unit = UnitPredictions(
+        predicted=np.array([90.0, 40.0, 70.0, 60.0]),
+        expert=np.array([80.0, 50.0, 70.0, 80.0]),
+        pair=np.array([2, 0, 1, 1]),
+    )
+    report = unit_agreement_by_group(
+        unit,
+        level="word",
+        pair_clips=np.array([0, 3, 5]),
+        groups=report_groups(LABELS),
+        speakers=SPEAKERS,
+    )
+    by_name = {row.group: row for row in report}
+    assert [row.group for row in report] == ["all", "child", "adult", "female", "male"]
+    assert by_name["all"].n_clips == 4
+    assert (by_name["child"].n_clips, by_name["child"].n_speakers) == (1, 1)
+    assert (by_name["adult"].n_clips, by_name["adult"].n_speakers) == (3, 2)
+    assert by_name["child"].offset["word"] == pytest.approx(-10.0)
+    assert by_name["male"].offset["word"] == pytest.approx(10.0)
+    assert by_name["female"].offset["word"] == pytest.approx((-10.0 + 0.0 - 20.0) / 3)
