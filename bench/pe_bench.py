@@ -12,6 +12,11 @@
    true return to a straight hang is known, the judge's decision time minus
    that instant (smoothing lag and hysteresis), plus one frame's processing
    time from step 2.
+4. Standing long jump error on rendered jumps of known distance
+   (:mod:`pe_sensors.jump_scene`): per jump the true distance, the measured
+   one with the calibration from the known camera and from six clicked
+   points, the stated uncertainty, and the heel landmark's reading for
+   comparison.
 """
 
 from __future__ import annotations
@@ -28,7 +33,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pe_sensors import jump_scene as scene  # noqa: E402
 from pe_sensors.judges import Event, judge_event  # noqa: E402
+from pe_sensors.jump import (  # noqa: E402
+    JUMP_SMOOTHING,
+    load_calibration,
+    measure_jump,
+)
+from pe_sensors.pose.smoothing import smooth_sequence  # noqa: E402
 from pe_sensors.pose.video import analyse_video  # noqa: E402
 
 VIDEOS = REPO.parent / "shared" / "data" / "pe" / "videos"
@@ -110,6 +122,80 @@ def judge_latency_s() -> float:
     return lag
 
 
+# Rendered attempts: 150-250 cm, both directions, three lanes across the
+# mat, both standing sprites after landing, and one toe over the line.
+JUMP_PLANS = (
+    scene.JumpPlan("150", toe_start_cm=-3.0, land_heel_cm=150.0),
+    scene.JumpPlan("175 mirrored", -6.0, 175.0, mirrored=True),
+    scene.JumpPlan("200 far lane", -2.0, 200.0, lane_x_cm=-20.0),
+    scene.JumpPlan(
+        "212 near lane",
+        -4.0,
+        212.0,
+        lane_x_cm=15.0,
+        before=scene.STAND_ARMS_UP,
+        after=scene.STAND_ARMS_FORWARD,
+    ),
+    scene.JumpPlan(
+        "225 mirrored",
+        -3.0,
+        225.0,
+        lane_x_cm=10.0,
+        mirrored=True,
+        before=scene.STAND_ARMS_UP,
+        after=scene.STAND_ARMS_FORWARD,
+    ),
+    scene.JumpPlan("240 far lane", -5.0, 240.0, lane_x_cm=-10.0),
+    scene.JumpPlan("250 mirrored", -2.0, 250.0, mirrored=True),
+    scene.JumpPlan("190 toe on line", 4.0, 190.0),
+)
+
+
+def rendered_jumps() -> None:
+    print(
+        "rendered jump      true  measured  error  +/-   in  clicked  error"
+        "  heel-landmark  foul(true)"
+    )
+    sprites = scene.SpriteCache(VIDEOS)
+    exact_errors: list[float] = []
+    clicked_errors: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed, plan in enumerate(JUMP_PLANS):
+            video = Path(tmp) / "jump.mp4"
+            truth = scene.render_jump(plan, video, sprites=sprites)
+            exact, clicked = Path(tmp) / "exact.json", Path(tmp) / "clicked.json"
+            scene.write_calibration(exact, mat_to_px=truth.mat_to_px)
+            scene.write_calibration(
+                clicked, mat_to_px=truth.mat_to_px, marked=True, seed=seed
+            )
+            lane = analyse_video(str(video), segment_feet=True).lanes[0]
+            poses = smooth_sequence(lane.poses, settings=JUMP_SMOOTHING)
+            masks = lane.feet_masks
+            got = measure_jump(poses, load_calibration(exact), feet_masks=masks)
+            got_clicked = measure_jump(
+                poses, load_calibration(clicked), feet_masks=masks
+            )
+            landmark = measure_jump(poses, load_calibration(exact))
+            error = got.distance_cm - truth.distance_cm
+            error_clicked = got_clicked.distance_cm - truth.distance_cm
+            exact_errors.append(error)
+            clicked_errors.append(error_clicked)
+            inside = "yes" if abs(error) <= got.uncertainty_cm else "no"
+            fouls = f"{'FOUL' if got.foul else 'ok'}({'FOUL' if truth.foul else 'ok'})"
+            print(
+                f"{plan.name:17s}{truth.distance_cm:6.1f}{got.distance_cm:9.1f}"
+                f"{error:+7.1f}{got.uncertainty_cm:5.1f}{inside:>5s}"
+                f"{got_clicked.distance_cm:9.1f}{error_clicked:+7.1f}"
+                f"{landmark.distance_cm - truth.distance_cm:+14.1f}  {fouls}"
+            )
+    for label, errors in (("known camera", exact_errors), ("clicked", clicked_errors)):
+        e = np.abs(errors)
+        print(
+            f"long jump error, {label} calibration: mean |e| {e.mean():.1f} cm, "
+            f"max {e.max():.1f} cm"
+        )
+
+
 def main() -> int:
     if not (VIDEOS / "labels.json").is_file():
         print(f"no labelled videos in {VIDEOS}; nothing to measure")
@@ -122,6 +208,7 @@ def main() -> int:
     print(
         f"latency from a repetition's end to its count: {(lag + 1 / fps) * 1000:.0f} ms"
     )
+    rendered_jumps()
     return 0
 
 
