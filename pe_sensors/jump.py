@@ -238,6 +238,9 @@ def outline_mark(
     :data:`OUTLINE_ABOVE_PX` above it, the one furthest along ``b + d``,
     with ``b`` the image direction of the mat's -y (+y for the toe) at the
     landmark and ``d`` the image's downward direction, both unit vectors.
+    Adding ``d`` picks the sole rather than the heel's back above it; this
+    needs the camera beside the mat, as exam cameras are placed, so that
+    the image's down is not the mat's y.
     """
     landmark_cm = calibration.to_mat(landmark_px[None, :])[0]
     step = OUTLINE_REACH_CM if forwards else -OUTLINE_REACH_CM

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -23,9 +24,12 @@ from pe_sensors.jump import (
     calibration_from_points,
     load_calibration,
     measure_jump,
+    outline_mark,
 )
+from pe_sensors.jump_scene import SideCamera
 from pe_sensors.pose.landmarks import N_LANDMARKS, Landmark, PoseSequence
 from pe_sensors.pose.smoothing import smooth_sequence
+from pe_sensors.pose.video import FeetMask
 
 # Mat to image: a camera beside and above the mat looking down at it.
 MAT_TO_PX = np.array([[2.0, 0.4, 120.0], [0.1, -1.1, 420.0], [0.0, 0.0012, 1.0]])
@@ -123,3 +127,59 @@ def test_calibration_file_round_trip_and_bad_files(tmp_path: Path) -> None:
         load_calibration(three)
     with pytest.raises(CalibrationError, match="unreadable"):
         load_calibration(tmp_path / "missing.json")
+
+
+def side_project(points_cm: np.ndarray) -> np.ndarray:
+    """Mat points (n, 2) cm to pixels of a camera beside the mat."""
+    h = np.hstack([points_cm, np.ones((points_cm.shape[0], 1))])
+    h = h @ SideCamera().mat_to_px().T
+    return h[:, :2] / h[:, 2:3]
+
+
+def side_calibration() -> MatCalibration:
+    return calibration_from_points(
+        points_px=side_project(CORNERS_CM), points_cm=CORNERS_CM
+    )
+
+
+def shoe_mask(*, heel_cm: float) -> FeetMask:
+    """A flat shoe 25 cm by 10 cm lying on the mat, heel at ``heel_cm``."""
+    sole = np.array(
+        [[-5.0, heel_cm], [5.0, heel_cm], [5.0, heel_cm + 25.0], [-5.0, heel_cm + 25.0]]
+    )
+    image = np.zeros((480, 640), dtype=np.uint8)
+    cv2.fillPoly(image, [np.round(side_project(sole)).astype(np.int32)], 1)
+    return FeetMask(x0=0, y0=0, inside=image.astype(bool))
+
+
+def test_outline_mark_finds_the_heel_behind_its_landmark() -> None:
+    """The outline's ends are the shoe's, seen by a camera beside the mat."""
+    mask = shoe_mask(heel_cm=180.0)
+    # The landmarks sit inside the shoe, 4 cm from its ends.
+    heel = outline_mark(
+        mask,
+        landmark_px=side_project(np.array([[0.0, 184.0]]))[0],
+        calibration=side_calibration(),
+        forwards=False,
+    )
+    toe = outline_mark(
+        mask,
+        landmark_px=side_project(np.array([[0.0, 201.0]]))[0],
+        calibration=side_calibration(),
+        forwards=True,
+    )
+    assert heel is not None and toe is not None
+    # One pixel is under 1 cm along the mat here.
+    assert heel[1] == pytest.approx(180.0, abs=1.0)
+    assert toe[1] == pytest.approx(205.0, abs=1.0)
+
+
+def test_outline_mark_without_a_person_nearby_is_none() -> None:
+    mask = shoe_mask(heel_cm=100.0)
+    far = side_project(np.array([[0.0, 250.0]]))[0]
+    assert (
+        outline_mark(
+            mask, landmark_px=far, calibration=side_calibration(), forwards=False
+        )
+        is None
+    )
