@@ -15,9 +15,16 @@ import numpy as np
 import pytest
 
 from pe_sensors.errors import JudgeInputError
-from pe_sensors.judges import Event, Refusal, judge_event
+from pe_sensors.judges import SMOOTHING, Event, Refusal, judge_event
+from pe_sensors.judges.pullup import (
+    FORESHORTENED_STRAIGHT_DEG,
+    STRAIGHT_ELBOW_DEG,
+    PullupSignals,
+    pullup_signals,
+)
 from pe_sensors.judges.situp import judge_situps
 from pe_sensors.pose.landmarks import N_LANDMARKS, Landmark, PoseSequence
+from pe_sensors.pose.smoothing import smooth_sequence
 
 FPS = 30.0
 Points = dict[Landmark, tuple[float, float]]
@@ -88,33 +95,56 @@ HANG = 2 * ARM
 TOP = 2.0
 
 
+def drop_at_elbow(elbow_deg: float) -> float:
+    """Shoulder drop of :func:`hanging_figure` whose elbows bend to this angle."""
+    return 2 * ARM * math.sin(math.radians(elbow_deg / 2))
+
+
+def seen_from_below(points: Points, *, squash: float) -> Points:
+    """The figure as a camera below the bar sees it (orthographic).
+
+    The camera looks up at the body, so every vertical span is shortened by
+    ``squash`` (the cosine of the camera's elevation) while horizontal ones
+    keep their length; heights are kept relative to the bar.
+    """
+    return {
+        landmark: (x, BAR_Y + squash * (y - BAR_Y))
+        for landmark, (x, y) in points.items()
+    }
+
+
 def pullups(
     keyframes: list[tuple[float, float]],
     *,
     swing: float = 0.0,
     kick: float = 0.0,
+    squash: float = 1.0,
 ) -> PoseSequence:
-    """Pull-ups following (time, shoulder drop) keyframes; optional faults."""
+    """Pull-ups following (time, shoulder drop) keyframes; optional faults.
+
+    ``squash`` below 1 films them from below the bar (:func:`seen_from_below`).
+    """
     drops = track(keyframes)
     frames = []
     for i, drop in enumerate(drops):
         lift = 1.0 - drop / HANG  # 0 hanging, ~1 at the top
-        frames.append(
-            hanging_figure(
-                float(drop),
-                hip_dx=swing * math.sin(2 * math.pi * i / FPS),
-                knee_forward=kick * lift,
-            )
+        figure = hanging_figure(
+            float(drop),
+            hip_dx=swing * math.sin(2 * math.pi * i / FPS),
+            knee_forward=kick * lift,
         )
+        frames.append(seen_from_below(figure, squash=squash))
     return build(frames)
 
 
-def good_reps(n: int, *, start: float = 1.0) -> list[tuple[float, float]]:
+def good_reps(
+    n: int, *, start: float = 1.0, hang: float = HANG
+) -> list[tuple[float, float]]:
     """Keyframes of n clean pull-ups after a one-second still hang."""
-    keys = [(0.0, HANG), (start, HANG)]
+    keys = [(0.0, hang), (start, hang)]
     for k in range(n):
         t = start + 2.0 * k
-        keys += [(t + 0.8, TOP), (t + 1.0, TOP), (t + 1.7, HANG), (t + 2.0, HANG)]
+        keys += [(t + 0.8, TOP), (t + 1.0, TOP), (t + 1.7, hang), (t + 2.0, hang)]
     return keys
 
 
@@ -157,6 +187,111 @@ def test_swinging_pullup_is_refused() -> None:
 def test_kicking_pullup_is_refused() -> None:
     result = judge_event(Event.PULLUP, pullups(good_reps(1), kick=40.0))
     assert [r.reason for r in result.repetitions] == [Refusal.KICKING]
+
+
+def signals(poses: PoseSequence) -> PullupSignals:
+    """What the pull-up judge reads from a sequence, smoothed as it smooths."""
+    return pullup_signals(smooth_sequence(poses, settings=SMOOTHING[Event.PULLUP]))
+
+
+# Elbows at 160 degrees: straight by the rule filmed level with the bar.
+NEARLY_LOCKED = drop_at_elbow(160.0)
+# A camera 53 degrees below the horizontal (cos = 0.6) shows that hang at
+# 147 degrees, under the full-view straight level.
+BELOW = 0.6
+
+
+def test_nearly_locked_hangs_filmed_from_below_are_straight() -> None:
+    poses = pullups(good_reps(3, hang=NEARLY_LOCKED), squash=BELOW)
+    seen = signals(poses)
+    hanging = poses.times_s < 0.9
+    assert seen.view.foreshortened
+    assert np.all(seen.elbow_deg[hanging] < STRAIGHT_ELBOW_DEG)
+    assert np.all(seen.elbow_deg[hanging] > FORESHORTENED_STRAIGHT_DEG)
+    result = judge_event(Event.PULLUP, poses)
+    assert [r.counted for r in result.repetitions] == [True, True, True]
+
+
+@pytest.mark.parametrize("restart_deg", [71.0, 140.0])
+def test_bent_arm_restart_filmed_from_below_refuses_both_pulls(
+    restart_deg: float,
+) -> None:
+    # 140 degrees at the elbows reads 117 in the picture from this camera.
+    keys = [
+        (0.0, NEARLY_LOCKED),
+        (1.0, NEARLY_LOCKED),
+        (1.8, TOP),
+        (2.3, drop_at_elbow(restart_deg)),
+        (2.9, TOP),
+        (3.7, NEARLY_LOCKED),
+        (4.0, NEARLY_LOCKED),
+    ]
+    poses = pullups(keys, squash=BELOW)
+    assert signals(poses).view.foreshortened
+    result = judge_event(Event.PULLUP, poses)
+    assert result.count == 0
+    assert [r.reason for r in result.repetitions] == [
+        Refusal.NO_STRAIGHT_HANG_AFTER,
+        Refusal.NO_STRAIGHT_HANG_BEFORE,
+    ]
+
+
+def test_hangs_at_150_degrees_filmed_level_are_bent_arms() -> None:
+    # Never straighter than 150 degrees, in the picture's plane: the arms
+    # reach 0.97 of their length, so the view stays full and the strict
+    # level holds.
+    poses = pullups(good_reps(3, hang=drop_at_elbow(150.0)))
+    assert not signals(poses).view.foreshortened
+    result = judge_event(Event.PULLUP, poses)
+    assert result.count == 0
+    assert len(result.repetitions) >= 2
+    assert {r.reason for r in result.repetitions} == {Refusal.NO_STRAIGHT_HANG_AFTER}
+
+
+def elbows_towards_camera(points: Points) -> Points:
+    """The figure with its forearms pointing at a level camera.
+
+    Each elbow is drawn on the line from shoulder to wrist, so the arm looks
+    straight however far it is bent.
+    """
+    out = dict(points)
+    for side in ("LEFT", "RIGHT"):
+        shoulder = points[Landmark[f"{side}_SHOULDER"]]
+        wrist = points[Landmark[f"{side}_WRIST"]]
+        out[Landmark[f"{side}_ELBOW"]] = (
+            (shoulder[0] + wrist[0]) / 2,
+            (shoulder[1] + wrist[1]) / 2,
+        )
+    return out
+
+
+def test_a_bend_towards_the_camera_is_refused_by_the_shoulders_drop() -> None:
+    # Between the pulls the shoulders sink to 0.75 of their hanging drop
+    # below the wrists with the forearms towards the camera: the elbows look
+    # straight in the picture.
+    keys = [
+        (0.0, HANG),
+        (1.0, HANG),
+        (1.8, TOP),
+        (2.3, 0.75 * HANG),
+        (2.9, TOP),
+        (3.7, HANG),
+        (4.0, HANG),
+    ]
+    frames = []
+    for i, drop in enumerate(track(keys)):
+        figure = hanging_figure(float(drop))
+        if 2.1 < i / FPS < 2.5:
+            figure = elbows_towards_camera(figure)
+        frames.append(figure)
+    poses = build(frames)
+    assert np.nanmax(signals(poses).elbow_deg[66:72]) > STRAIGHT_ELBOW_DEG
+    result = judge_event(Event.PULLUP, poses)
+    assert result.count == 0
+    assert [r.reason for r in result.repetitions] == [
+        Refusal.NO_STRAIGHT_HANG_AFTER,
+        Refusal.NO_STRAIGHT_HANG_BEFORE,
+    ]
 
 
 def test_video_starting_mid_pull_does_not_count_that_pull() -> None:

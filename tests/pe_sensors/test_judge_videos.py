@@ -62,12 +62,12 @@ KNOWN_MISCOUNTS = {
         "the first lift (0.7 s)"
     ),
     "dv_pullup_gym.mp4": (
-        "0 of 6: filmed from below and behind, close to the bar, the hang "
-        "between pulls reads 146-153 degrees at the elbows (BlazePose's 3D "
-        "world landmarks give 146-159), under the 155-degree straight-arm "
-        "level, so each pull is refused as a restart from bent arms; the "
-        "frames show the elbows nearly locked, and a lower level would also "
-        "pass bent-arm hangs filmed level with the bar"
+        "5 of 6: the first five are counted with the straight-arm floor for "
+        "arms seen foreshortened from below (hangs at 142-154 degrees); the "
+        "clip ends at 19.7 s while the sixth pull is still being lowered "
+        "(elbows at 132-136 degrees, shoulders 5-7 px above their hanging "
+        "height in the last frame), so its return to a straight-arm hang, "
+        "which decides a repetition, is not in the picture"
     ),
     "rok_situp_partner2.mp4": (
         "0 of 7: BlazePose follows the partner sitting upright at the feet, "
