@@ -18,6 +18,7 @@ from pe_sensors.errors import JudgeInputError
 from pe_sensors.judges import SMOOTHING, Event, Refusal, judge_event
 from pe_sensors.judges.pullup import (
     FORESHORTENED_STRAIGHT_DEG,
+    HANG_DROP_ON,
     STRAIGHT_ELBOW_DEG,
     PullupSignals,
     pullup_signals,
@@ -245,8 +246,8 @@ def test_bent_arm_restart_filmed_from_below_refuses_both_pulls(
 
 def test_hangs_at_150_degrees_filmed_level_are_bent_arms() -> None:
     # Never straighter than 150 degrees, in the picture's plane: the arms
-    # reach 0.97 of their length, so the view stays full and the strict
-    # level holds.
+    # reach sin(75 deg) = 0.97 of their length (0.94 as measured through
+    # the drawn noise), so the view stays full and the strict level holds.
     poses = pullups(good_reps(3, hang=drop_at_elbow(150.0)))
     assert not signals(poses).view.foreshortened
     result = judge_event(Event.PULLUP, poses)
@@ -292,7 +293,10 @@ def test_a_bend_towards_the_camera_is_refused_by_the_shoulders_drop() -> None:
             figure = elbows_towards_camera(figure)
         frames.append(figure)
     poses = build(frames)
-    assert np.nanmax(signals(poses).elbow_deg[66:72]) > STRAIGHT_ELBOW_DEG
+    seen = signals(poses)
+    bottom = (poses.times_s > 2.2) & (poses.times_s < 2.4)
+    assert np.all(seen.elbow_deg[bottom] > STRAIGHT_ELBOW_DEG)
+    assert np.all(seen.hang_drop[bottom] < HANG_DROP_ON)
     result = judge_event(Event.PULLUP, poses)
     assert result.count == 0
     assert [r.reason for r in result.repetitions] == [
