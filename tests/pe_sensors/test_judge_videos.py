@@ -61,14 +61,6 @@ KNOWN_MISCOUNTS = {
         "0.43-0.5 s rhythm and the source's first mark (0.4 s) comes before "
         "the first lift (0.7 s)"
     ),
-    "dv_pullup_gym.mp4": (
-        "5 of 6: the first five are counted with the straight-arm floor for "
-        "arms seen foreshortened from below (hangs at 142-154 degrees); the "
-        "clip ends at 19.7 s while the sixth pull is still being lowered "
-        "(elbows at 132-136 degrees, shoulders 5-7 px above their hanging "
-        "height in the last frame), so its return to a straight-arm hang, "
-        "which decides a repetition, is not in the picture"
-    ),
     "rok_situp_partner2.mp4": (
         "0 of 7: BlazePose follows the partner sitting upright at the feet, "
         "not the candidate lying on the mat, so the trunk never reads as "
