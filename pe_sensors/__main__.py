@@ -42,7 +42,17 @@ def _parser() -> argparse.ArgumentParser:
 
     jump = sub.add_parser("jump", help="measure a standing long jump")
     jump.add_argument("video", help="video file, or camera index")
-    jump.add_argument("--mat", required=True, type=Path, help="mat calibration JSON")
+    jump.add_argument(
+        "--mat",
+        required=True,
+        type=Path,
+        help=(
+            "mat calibration JSON: points_px and points_cm, the same points in "
+            "the image and on the mat (at least 4; the four mat corners and "
+            "both ends of the take-off line measure best), and line_y_cm, the "
+            "take-off line's rear edge on the mat's forward axis"
+        ),
+    )
     jump.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -112,7 +112,9 @@ def calibration_from_points(
     points_cm : np.ndarray, shape (k, 2)
         The same points on the mat, cm (x along the line, y forwards).
     line_y_cm : float
-        Position of the take-off line's jump-side edge on the mat's y axis.
+        Position on the mat's y axis of the take-off line's rear edge, the
+        edge the candidate stands behind: the rule measures from it, and a toe
+        on it is a foul.
 
     Raises
     ------
