@@ -2,9 +2,12 @@
 
     python -m pe_sensors judge --event pullup|situp|rope_skip VIDEO
         [--json] [--annotate OUT.mp4] [--lanes N] [--stride K]
+        [--region LEFT,TOP,RIGHT,BOTTOM ...]
     python -m pe_sensors jump VIDEO --mat CALIBRATION.json [--json]
 
-VIDEO is a file path or a camera index (0, 1, ...).
+VIDEO is a file path or a camera index (0, 1, ...). --region, given once per
+candidate, is the box of the candidate's mat as fractions of the frame's width
+and height; the pose is looked for only inside it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from pe_sensors.errors import PeSensorsError
 from pe_sensors.judges import Event, JudgeResult, describe, judge_event
 from pe_sensors.judges.common import Refusal
+from pe_sensors.pose.regions import Region
 from pe_sensors.pose.smoothing import smooth_sequence
 from pe_sensors.pose.video import VideoAnalysis, analyse_video
 
@@ -39,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--annotate", type=Path, help="write an evidence video here")
     judge.add_argument("--lanes", type=int, default=1, help="candidates side by side")
     judge.add_argument("--stride", type=int, default=1, help="analyse every k-th frame")
+    judge.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="LEFT,TOP,RIGHT,BOTTOM",
+        help="a candidate's mat as fractions of the frame; once per lane",
+    )
 
     jump = sub.add_parser("jump", help="measure a standing long jump")
     jump.add_argument("video", help="video file, or camera index")
@@ -66,8 +77,10 @@ def lane_json(
 ) -> dict[str, Any]:
     """The ``--json`` object of one lane."""
     track = analysis.lanes[lane]
+    box = track.box
     return {
         "count": result.count,
+        "box_px": None if box is None else [box.x0, box.y0, box.x1, box.y1],
         "repetitions": [r.to_json() for r in result.repetitions],
         "frames": track.poses.n_frames,
         "frames_without_person": len(track.frames_without_person),
@@ -82,6 +95,7 @@ def _judge(args: argparse.Namespace) -> int:
     analysis = analyse_video(
         args.video,
         lanes=args.lanes,
+        regions=[Region.parse(text) for text in args.region],
         stride=args.stride,
         look_for_rope=event is Event.ROPE_SKIP,
         max_frames=_max_frames(args.video),

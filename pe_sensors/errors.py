@@ -52,3 +52,7 @@ class FrameError(DeviceError):
 
 class LapCountError(PeSensorsError):
     """A race plan or a tag assignment that lap counting cannot work with."""
+
+
+class RegionError(PeSensorsError):
+    """A region of interest (a mat's box in the image) that is malformed."""

@@ -10,8 +10,8 @@ import numpy as np
 
 from pe_sensors.errors import VideoError
 from pe_sensors.judges.common import JudgeResult
-from pe_sensors.pose.landmarks import SKELETON, PoseSequence
-from pe_sensors.pose.video import VideoAnalysis, iter_frames
+from pe_sensors.pose.landmarks import SKELETON
+from pe_sensors.pose.video import LaneTrack, VideoAnalysis, iter_frames
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,7 @@ def write_annotated(
                         "the folder exists and is writable"
                     )
             for lane, result in zip(analysis.lanes, results, strict=True):
-                _draw_lane(
-                    frame, lane.poses, row, result, time_s=time_s, x0=lane.x_offset
-                )
+                _draw_lane(frame, lane, row, result, time_s=time_s)
             writer.write(frame)
             row += 1
     finally:
@@ -70,15 +68,19 @@ def write_annotated(
 
 def _draw_lane(
     frame: np.ndarray,
-    poses: PoseSequence,
+    lane: LaneTrack,
     row: int,
     result: JudgeResult,
     *,
     time_s: float,
-    x0: int,
 ) -> None:
-    """Draw one lane's skeleton, running count and latest refusal."""
-    xy = poses.xy[row]
+    """Draw one lane's box, skeleton, running count and latest refusal."""
+    x0, y0 = lane.x_offset, 0
+    if lane.box is not None:
+        box = lane.box
+        x0, y0 = box.x0, box.y0
+        cv2.rectangle(frame, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), GREEN, 1)
+    xy = lane.poses.xy[row]
     if np.isfinite(xy[0, 0]):
         for a, b in SKELETON:
             pa = (int(xy[a, 0]), int(xy[a, 1]))
@@ -86,14 +88,14 @@ def _draw_lane(
             cv2.line(frame, pa, pb, WHITE, 2, cv2.LINE_AA)
     count = result.counted(end_s=time_s)
     cv2.putText(
-        frame, f"{count}", (x0 + 10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.2, GREEN, 3
+        frame, f"{count}", (x0 + 10, y0 + 40), cv2.FONT_HERSHEY_SIMPLEX, 1.2, GREEN, 3
     )
     for rep in result.repetitions:
         if not rep.counted and rep.end_s <= time_s <= rep.end_s + REFUSAL_SHOWN_S:
             cv2.putText(
                 frame,
                 f"X {rep.reason}",
-                (x0 + 10, 75),
+                (x0 + 10, y0 + 75),
                 cv2.FONT_HERSHEY_SIMPLEX,
                 0.6,
                 RED,

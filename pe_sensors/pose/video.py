@@ -2,7 +2,10 @@
 
 One camera may watch several candidates side by side: the frame is then cut
 into equal vertical lanes, and each lane is given to its own pose tracker
-(BlazePose follows one person per image).
+(BlazePose follows one person per image). A station that knows where its mats
+are gives one region per candidate instead (:mod:`pe_sensors.pose.regions`):
+each tracker then sees only its region, so a partner or a bystander outside
+it cannot take the tracker over.
 
 OpenCV and mediapipe are imported here and nowhere outside ``pe_sensors``.
 """
@@ -21,6 +24,7 @@ from numpy.typing import NDArray
 
 from pe_sensors.errors import PoseModelError, VideoError
 from pe_sensors.pose.landmarks import N_LANDMARKS, FloatArray, Landmark, PoseSequence
+from pe_sensors.pose.regions import Box, Region, equal_lanes, lane_boxes
 from pe_sensors.pose.rope import overhead_rope_evidence, rope_evidence
 
 logger = logging.getLogger(__name__)
@@ -80,6 +84,9 @@ class LaneTrack:
     # Per analysed frame, the person's mask around the feet in full-frame
     # pixels (None where no person was found); None when not asked for.
     feet_masks: list[FeetMask | None] | None = None
+    # The part of the frame the lane's tracker saw; None means the full
+    # height from ``x_offset``.
+    box: Box | None = None
 
     @property
     def frames_without_person(self) -> list[int]:
@@ -218,10 +225,7 @@ class PoseTracker:
 
 def lane_bounds(width: int, *, lanes: int) -> list[tuple[int, int]]:
     """Column ranges [x0, x1) of ``lanes`` equal vertical lanes, left to right."""
-    if lanes < 1:
-        raise VideoError(f"lane count {lanes} is below 1; give 1 or more lanes")
-    edges = np.linspace(0, width, lanes + 1).round().astype(int)
-    return [(int(edges[i]), int(edges[i + 1])) for i in range(lanes)]
+    return [(b.x0, b.x1) for b in equal_lanes(width=width, height=1, lanes=lanes)]
 
 
 def _torso_px(xy: FloatArray) -> float:
@@ -232,12 +236,13 @@ def _torso_px(xy: FloatArray) -> float:
 
 
 def feet_mask(
-    mask: NDArray[np.float32] | None, *, xy: FloatArray, x0: int
+    mask: NDArray[np.float32] | None, *, xy: FloatArray, x0: int, y0: int = 0
 ) -> FeetMask | None:
     """Crop a lane's person mask around its feet landmarks.
 
-    ``xy`` are the lane's landmarks in lane pixels; ``x0`` is the lane's
-    offset in the full frame. None when there is no mask or no feet.
+    ``xy`` are the lane's landmarks in lane pixels; ``x0``, ``y0`` is the
+    lane's top-left corner in the full frame. None when there is no mask or
+    no feet.
     """
     feet = np.stack([xy[f] for f in FEET])
     if mask is None or not np.all(np.isfinite(feet)):
@@ -250,13 +255,14 @@ def feet_mask(
     if c1 <= c0 or r1 <= r0:
         return None
     inside = mask[r0:r1, c0:c1] >= MASK_THRESHOLD
-    return FeetMask(x0=c0 + x0, y0=r0, inside=np.ascontiguousarray(inside))
+    return FeetMask(x0=c0 + x0, y0=r0 + y0, inside=np.ascontiguousarray(inside))
 
 
 def analyse_video(
     source: str | int,
     *,
     lanes: int = 1,
+    regions: list[Region] | None = None,
     stride: int = 1,
     look_for_rope: bool = False,
     segment_feet: bool = False,
@@ -270,6 +276,10 @@ def analyse_video(
         A video file path, or a camera index.
     lanes : int
         Number of equal vertical lanes, each holding one candidate.
+    regions : list of Region, optional
+        One rectangle of the image per candidate (the mat's box), in lane
+        order; each lane's tracker sees only its region. Replaces the equal
+        lanes (``lanes`` must then be 1 or the number of regions).
     stride : int
         Analyse every ``stride``-th frame (1 = all).
     look_for_rope : bool
@@ -292,7 +302,7 @@ def analyse_video(
     rows: list[list[tuple[FloatArray, FloatArray]]] = []
     evidence: list[list[tuple[float, float]]] = []
     masks: list[list[FeetMask | None]] = []
-    bounds: list[tuple[int, int]] = []
+    bounds: list[Box] = []
     previous_gray: Frame | None = None
     size = (0, 0)
     try:
@@ -301,7 +311,9 @@ def analyse_video(
         ):
             if not trackers:
                 size = (frame.shape[1], frame.shape[0])
-                bounds = lane_bounds(size[0], lanes=lanes)
+                bounds = lane_boxes(
+                    width=size[0], height=size[1], lanes=lanes, regions=regions
+                )
                 trackers = [PoseTracker(segment=segment_feet) for _ in bounds]
                 rows = [[] for _ in bounds]
                 evidence = [[] for _ in bounds]
@@ -311,14 +323,14 @@ def analyse_video(
                 gray = np.asarray(
                     cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8
                 )
-            for lane, (x0, x1) in enumerate(bounds):
-                xy, visibility, mask = trackers[lane].process_segmented(frame[:, x0:x1])
+            for lane, box in enumerate(bounds):
+                xy, visibility, mask = trackers[lane].process_segmented(box.crop(frame))
                 rows[lane].append((xy, visibility))
                 if segment_feet:
-                    masks[lane].append(feet_mask(mask, xy=xy, x0=x0))
+                    masks[lane].append(feet_mask(mask, xy=xy, x0=box.x0, y0=box.y0))
                 if gray is not None:
                     evidence[lane].append(
-                        _lane_rope_evidence(previous_gray, gray, xy=xy, x0=x0, x1=x1)
+                        _lane_rope_evidence(previous_gray, gray, xy=xy, box=box)
                     )
             previous_gray = gray
             times.append(time_s)
@@ -331,12 +343,10 @@ def analyse_video(
     analysis = VideoAnalysis(
         source=str(source), fps=fps, stride=stride, frame_indices=indices
     )
-    for lane, (x0, _x1) in enumerate(bounds):
-        xy = np.stack([r[0] for r in rows[lane]])
-        xy[:, :, 0] += x0
+    for lane, box in enumerate(bounds):
         poses = PoseSequence(
             times_s=np.asarray(times),
-            xy=xy,
+            xy=box.to_frame(np.stack([r[0] for r in rows[lane]])),
             visibility=np.stack([r[1] for r in rows[lane]]),
             frame_size=size,
         )
@@ -345,14 +355,16 @@ def analyse_video(
             LaneTrack(
                 poses=poses,
                 rope_evidence=rope,
-                x_offset=x0,
+                x_offset=box.x0,
                 feet_masks=masks[lane] if segment_feet else None,
+                box=box,
             )
         )
         logger.info(
-            "lane %s of %s: %s frames, %s without a person",
+            "lane %s of %s (box %s): %s frames, %s without a person",
             lane + 1,
             source,
+            box,
             poses.n_frames,
             int((~poses.present).sum()),
         )
@@ -364,17 +376,17 @@ def _lane_rope_evidence(
     gray: Frame,
     *,
     xy: FloatArray,
-    x0: int,
-    x1: int,
+    box: Box,
 ) -> tuple[float, float]:
-    """Rope evidence (feet, overhead) inside one lane.
+    """Rope evidence (feet, overhead) inside one lane's box.
 
-    Both are NaN on the first frame or when no person is found.
+    ``xy`` are the lane's landmarks in box pixels. Both are NaN on the first
+    frame or when no person is found.
     """
     if previous_gray is None or not np.isfinite(xy[0, 0]):
         return float("nan"), float("nan")
-    previous_lane = previous_gray[:, x0:x1]
-    lane = gray[:, x0:x1]
+    previous_lane = box.crop(previous_gray)
+    lane = box.crop(gray)
     torso_px = _torso_px(xy)
     feet = np.stack([xy[f] for f in FEET])
     return (
