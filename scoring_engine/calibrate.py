@@ -5,7 +5,12 @@ Usage::
     python -m scoring_engine.calibrate --data ../shared/data/speechocean762/train
 
 Features of every clip are extracted with a pool of worker processes and
-cached (``bench/out/scoring_features.jsonl``), so a rerun only fits. Each
+cached (``bench/out/scoring_features.jsonl``), so a rerun only fits. A
+phone network (:mod:`scoring_engine.phone_net`) is trained per fold on the
+frames of phones the experts heard right, and its evidence on the held-out
+fold's phones joins their features, so every model below is fitted on
+evidence from a network that never heard the speaker; the network trained
+on all clips is written beside the parameters (``phone_net.npz``). Each
 expert aspect (accuracy, fluency, prosodic, total, on 0-10, times 10) is
 predicted by a blend of ridge regression and gradient-boosted trees on the
 response features; boosted trees also map each word's and each phone's GOP,
@@ -37,6 +42,7 @@ import numpy as np
 from sklearn.ensemble import GradientBoostingRegressor
 
 from scoring_engine import features as feat
+from scoring_engine import phone_net
 from scoring_engine.audio import load_audio
 from scoring_engine.errors import ScoringError
 from scoring_engine.text import normalise_text
@@ -47,7 +53,7 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / "out" / "scoring_features.jsonl"
 PARAMS = Path(__file__).resolve().parent / "params" / "read_aloud.json"
-FEATURES_VERSION = "5"
+FEATURES_VERSION = "6"
 """Bump when features change, so the cache is not reused."""
 
 ASPECTS = ("accuracy", "fluency", "prosodic", "total")
@@ -84,6 +90,19 @@ UNIT_TREES: dict[str, Any] = {
     "subsample": 0.8,
 }
 """Settings of the word and phone accuracy trees."""
+
+NET_HIDDEN = 256
+"""Hidden units of the phone network."""
+NET_EPOCHS = 15
+"""Training passes of the phone network over its frames."""
+NET_MAX_FRAMES = 300_000
+"""Training frames of one phone network, drawn at random when there are more
+(about two thirds of the well-said frames of four folds)."""
+NET_GOOD_SCORE = 2.0
+"""Expert phone score (0-2, the mean of the experts) from which a phone's
+frames train the network: every expert heard it right."""
+NET_SILENCE_SHARE = 0.3
+"""Share of the frames outside the words that train the silence class."""
 
 
 def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -586,6 +605,134 @@ def format_group_table(report: list[GroupAgreement]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class NetFrames:
+    """The phone network's inputs and training targets of one clip."""
+
+    bands: np.ndarray
+    """:func:`phone_net.frame_bands` of the clip, shape (n_frames, n_mels)."""
+    train: np.ndarray
+    """Frames that may train the network, shape (n_train,)."""
+    targets: np.ndarray
+    """Index into :data:`phone_net.LABELS` of each training frame."""
+
+
+def net_frames(
+    label: dict[str, Any], row: dict[str, Any], root: Path, rng: np.random.Generator
+) -> NetFrames:
+    """Network inputs of a clip and the frames that teach the network.
+
+    Frames of a phone teach it when the experts' mean score of that phone
+    is :data:`NET_GOOD_SCORE`; a random :data:`NET_SILENCE_SHARE` of the
+    frames outside every word teach silence.
+    """
+    y, _ = load_audio(root / label["audio"])
+    bands = phone_net.frame_bands(y)
+    n_frames = bands.shape[0]
+    targets = np.full(n_frames, -1)
+    in_word = np.zeros(n_frames, dtype=bool)
+    aligned = len(row["words"]) == len(label["words"])
+    for ours, theirs in zip(row["words"], label["words"], strict=False):
+        in_word[ours["start"] : ours["start"] + ours["duration"]] = True
+        scores = _phone_scores(ours, theirs) if aligned else []
+        for name, start, frames, score in zip(
+            ours["phone_names"],
+            ours["phone_starts"],
+            ours["phone_frames"],
+            scores,
+            strict=False,
+        ):
+            if score >= NET_GOOD_SCORE and name in phone_net.LABELS:
+                targets[start : start + frames] = phone_net.LABELS.index(name)
+    silence = ~in_word & (rng.random(n_frames) < NET_SILENCE_SHARE)
+    targets[silence] = phone_net.LABELS.index(phone_net.SILENCE)
+    train = np.flatnonzero(targets >= 0)
+    return NetFrames(bands, train, targets[train])
+
+
+def train_net_on(
+    clips: list[NetFrames], rng: np.random.Generator
+) -> tuple[phone_net.PhoneNet, int]:
+    """A phone network trained on the clips' frames; also the frame count."""
+    inputs = np.concatenate([phone_net.splice(c.bands)[c.train] for c in clips])
+    targets = np.concatenate([clip.targets for clip in clips])
+    if targets.size > NET_MAX_FRAMES:
+        keep = np.sort(rng.choice(targets.size, NET_MAX_FRAMES, replace=False))
+        inputs, targets = inputs[keep], targets[keep]
+    net = phone_net.train_phone_net(
+        inputs, targets, n_hidden=NET_HIDDEN, epochs=NET_EPOCHS, seed=SEED
+    )
+    return net, int(targets.size)
+
+
+def add_net_evidence(
+    row: dict[str, Any], clip: NetFrames, net: phone_net.PhoneNet
+) -> float:
+    """Put ``net``'s evidence on the row's phones and features.
+
+    Each word of ``row`` gets ``net`` (a ``[net_lp, net_margin, net_best]``
+    per phone) and the features get :data:`features.NET_FEATURE_NAMES`.
+    Returns the share of the clip's training frames the network labels
+    right.
+    """
+    log_post = net.log_posteriors(phone_net.splice(clip.bands))
+    evidence: list[tuple[float, float, float]] = []
+    for word in row["words"]:
+        phones = [
+            phone_net.phone_evidence(log_post, phone=name, start=start, duration=n)
+            for name, start, n in zip(
+                word["phone_names"],
+                word["phone_starts"],
+                word["phone_frames"],
+                strict=True,
+            )
+        ]
+        word["net"] = [list(values) for values in phones]
+        evidence.extend(phones)
+    row["features"].update(feat.net_features(evidence))
+    if clip.train.size == 0:
+        return math.nan
+    return float(np.mean(log_post[clip.train].argmax(axis=1) == clip.targets))
+
+
+def net_evidence_out_of_fold(
+    labels: list[dict[str, Any]],
+    rows: dict[str, dict[str, Any]],
+    folds: np.ndarray,
+    root: Path,
+) -> tuple[phone_net.PhoneNet, dict[str, Any]]:
+    """Network evidence on every clip from a network that never heard it.
+
+    For each fold a network is trained on the other folds' frames and its
+    evidence put on the fold's rows (:func:`add_net_evidence`), so the
+    trees fitted on the evidence see it as they will on new speakers. The
+    network returned, to ship, is trained on every fold.
+    """
+    rng = np.random.default_rng(SEED)
+    clips = [net_frames(lb, rows[lb["id"]], root, rng) for lb in labels]
+    logger.info(
+        "phone network: %s training frames in %s clips",
+        sum(clip.train.size for clip in clips),
+        len(clips),
+    )
+    accuracy = []
+    for fold in np.unique(folds):
+        train = [clip for clip, f in zip(clips, folds, strict=True) if f != fold]
+        net, n_frames = train_net_on(train, rng)
+        for i in np.flatnonzero(folds == fold):
+            accuracy.append(add_net_evidence(rows[labels[i]["id"]], clips[i], net))
+        logger.info("phone network of fold %s trained on %s frames", fold, n_frames)
+    net, n_frames = train_net_on(clips, rng)
+    fit = {
+        "hidden": NET_HIDDEN,
+        "epochs": NET_EPOCHS,
+        "frames": n_frames,
+        "cv_frame_accuracy": round(float(np.nanmean(accuracy)), 4),
+    }
+    logger.info("phone network: %s", fit)
+    return net, fit
+
+
 Pair = tuple[dict[str, Any], dict[str, Any], dict[str, float]]
 """Our word, the experts' word and our features of the response."""
 
@@ -676,6 +823,7 @@ def unit_tables(
                     ours["phones"],
                     ours["phone_frames"],
                     ours["loop_match"],
+                    *zip(*ours["net"], strict=True),
                     strict=True,
                 )
             ),
@@ -826,11 +974,15 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
         logger.warning("%s clips could not be analysed and are left out", failed)
 
     # Feature matrix and 0-100 targets.
+    folds = speaker_folds([lb["speaker"] for lb in usable], n_folds=N_FOLDS, seed=SEED)
+
+    # Phone network evidence, out of fold, then the feature matrix.
+    net, net_fit = net_evidence_out_of_fold(usable, rows, folds, data)
+    net.save(out.parent / "phone_net.npz")
     x = np.array(
         [[rows[lb["id"]]["features"][n] for n in feat.FEATURE_NAMES] for lb in usable]
     )
     targets = {a: np.array([10.0 * lb[a] for lb in usable]) for a in ASPECTS}
-    folds = speaker_folds([lb["speaker"] for lb in usable], n_folds=N_FOLDS, seed=SEED)
     gate = x[:, feat.FEATURE_NAMES.index("frac_words_ok")]
     predicted = out_of_fold_predictions(x, targets, folds, gate=gate)
     pearson = pearson_per_aspect(predicted, targets)
@@ -889,6 +1041,7 @@ def calibrate(data: Path, *, workers: int, cache: Path, out: Path) -> dict[str, 
             "ridge_alpha": RIDGE_ALPHA,
             "aspect_trees": ASPECT_TREES,
             "unit_trees": UNIT_TREES,
+            "phone_net": net_fit,
             "cv_pearson": {k: round(v, 4) for k, v in pearson.items()},
             "cv_pearson_ridge_alone": {k: round(v, 4) for k, v in ridge.items()},
             **word_models["fit"],

@@ -19,13 +19,14 @@ variability index, Grabe and Low 2002).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import librosa
 import numpy as np
 
 from scoring_engine import sphinx
 from scoring_engine.audio import SR, to_pcm16
+from scoring_engine.phone_net import PhoneNet, frame_inputs, phone_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,19 @@ PAUSE_S = 0.15
 
 LONG_PAUSE_S = 0.5
 """Pauses longer than this inside the sentence count as long pauses."""
+
+GAP_SPEECH_DB = 10.0
+"""A frame of a pause holds speech when it is no more than this many dB
+below the median loudness of the words: a filled pause ("er", "um") or a
+false start is as loud as speech, silence and breath are far quieter."""
+
+GAP_SPEECH_SHARE = 0.5
+"""Share of a pause's frames that must hold speech for it to be a
+disfluency rather than silence."""
+
+RESTART_PHONES = 3
+"""Phones the free phone loop hears in a spoken pause from which on it is a
+restart (a repeated or abandoned word); fewer is a hesitation sound."""
 
 MIN_PHONE_FRAMES = 3
 """Frames a phone needs in the 3-state model: a shorter word was squeezed."""
@@ -74,7 +88,7 @@ VOWELS = frozenset(
     ]
 )
 
-FEATURE_NAMES = (
+BASE_FEATURE_NAMES = (
     "gop_mean",
     "gop_frame_mean",
     "gop_p10",
@@ -95,7 +109,19 @@ FEATURE_NAMES = (
     "f0_std_st",
     "energy_std_db",
     "log_duration_s",
+    "final_lengthening",
+    "lead_silence_s",
+    "hesitations_per_word",
+    "restarts_per_word",
 )
+"""Features measured without the phone network, as calibration extracts
+them before any network is trained."""
+
+NET_FEATURE_NAMES = ("net_lp_mean", "net_margin_mean", "net_best_mean")
+"""Means over the response's phones of :class:`PhoneAnalysis`'s network
+evidence (``net_lp``, ``net_margin``, ``net_best``)."""
+
+FEATURE_NAMES = (*BASE_FEATURE_NAMES, *NET_FEATURE_NAMES)
 """Order of the feature vector given to the calibrated linear models."""
 
 
@@ -108,7 +134,8 @@ class PhoneAnalysis:
     language model kept the free path from the acoustically best phone,
     which tells phones apart when they are all said well. ``loop_match`` is
     the share of the phone's frames where the free phone loop heard this
-    same phone.
+    same phone. ``net_lp``, ``net_margin`` and ``net_best`` are the phone
+    network's evidence (:func:`phone_net.phone_evidence`), 0 without one.
     """
 
     phone: str
@@ -117,6 +144,9 @@ class PhoneAnalysis:
     gop: float
     gop_raw: float
     loop_match: float = 0.0
+    net_lp: float = 0.0
+    net_margin: float = 0.0
+    net_best: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -158,7 +188,9 @@ class Analysis:
         return np.array([self.features[name] for name in FEATURE_NAMES])
 
 
-def analyse_read_aloud(y: np.ndarray, words: list[str]) -> Analysis:
+def analyse_read_aloud(
+    y: np.ndarray, words: list[str], *, net: PhoneNet | None = None
+) -> Analysis:
     """Align ``words`` to ``y`` and measure the response.
 
     Parameters
@@ -168,6 +200,10 @@ def analyse_read_aloud(y: np.ndarray, words: list[str]) -> Analysis:
     words : list of str
         Normalised reference words, each known to the dictionary or to
         espeak-ng.
+    net : PhoneNet, optional
+        Phone network whose evidence is added to every phone and whose
+        :data:`NET_FEATURE_NAMES` are added to the features. Without it
+        only :data:`BASE_FEATURE_NAMES` are measured.
 
     Returns
     -------
@@ -194,12 +230,52 @@ def analyse_read_aloud(y: np.ndarray, words: list[str]) -> Analysis:
             strict=True,
         )
     ]
+    if net is not None:
+        log_post = net.log_posteriors(frame_inputs(y))
+        analysed = [with_net_evidence(word, log_post) for word in analysed]
     pauses_s = _inner_pauses(analysed)
     features = _pronunciation_features(analysed)
     features.update(_fluency_features(analysed, pauses_s))
     features.update(_prosody_features(y, analysed))
+    features.update(_timing_features(analysed))
+    features.update(_disfluency_features(y, analysed, loop))
     features["log_duration_s"] = float(np.log(y.size / SR))
+    if net is not None:
+        features.update(
+            net_features(
+                [
+                    (p.net_lp, p.net_margin, p.net_best)
+                    for w in analysed
+                    for p in w.phones
+                ]
+            )
+        )
     return Analysis(analysed, pauses_s, features)
+
+
+def with_net_evidence(word: WordAnalysis, log_post: np.ndarray) -> WordAnalysis:
+    """``word`` with the phone network's evidence on each of its phones."""
+    phones = []
+    for phone in word.phones:
+        lp, margin, best = phone_evidence(
+            log_post, phone=phone.phone, start=phone.start, duration=phone.duration
+        )
+        phones.append(replace(phone, net_lp=lp, net_margin=margin, net_best=best))
+    return replace(word, phones=phones)
+
+
+def net_features(evidence: list[tuple[float, float, float]]) -> dict[str, float]:
+    """:data:`NET_FEATURE_NAMES` from every phone's network evidence.
+
+    Parameters
+    ----------
+    evidence : list of (float, float, float)
+        ``net_lp``, ``net_margin`` and ``net_best`` of each phone of the
+        response.
+    """
+    values = np.array(evidence, dtype=float).reshape(-1, 3)
+    means = values.mean(axis=0) if values.size else np.zeros(3)
+    return {name: float(m) for name, m in zip(NET_FEATURE_NAMES, means, strict=True)}
 
 
 def _frame_phones(loop: sphinx.Alignment, *, n_frames: int) -> np.ndarray:
@@ -239,7 +315,13 @@ def _word(
     )
 
 
-SENTENCE_CONTEXT = ("gop_mean", "gop_frame_mean", "frac_bad_phones", "speech_rate")
+SENTENCE_CONTEXT = (
+    "gop_mean",
+    "gop_frame_mean",
+    "frac_bad_phones",
+    "speech_rate",
+    "net_margin_mean",
+)
 """Response features that the word and phone models see beside a word's own."""
 
 UNKNOWN_PHONE = "_other"
@@ -249,9 +331,10 @@ Z_BAD = -2.0
 """Phone GOP z-score under which a phone counts as poor in a word."""
 
 
-PhoneInput = tuple[str, float, int, float]
+PhoneInput = tuple[str, float, int, float, float, float, float]
 """A phone as the word and phone models see it: ARPAbet symbol, raw GOP,
-frames and the share of frames where the phone loop heard the same phone."""
+frames, the share of frames where the phone loop heard the same phone, and
+the phone network's evidence (``net_lp``, ``net_margin``, ``net_best``)."""
 
 
 def word_and_phone_inputs(
@@ -272,10 +355,11 @@ def word_and_phone_inputs(
 
     Parameters
     ----------
-    phones : list of (str, float, int, float)
-        ARPAbet symbol, raw GOP, frames and loop match (``phone``,
-        ``gop_raw``, ``duration`` and ``loop_match`` of
-        :class:`PhoneAnalysis`) of each phone of the word, at least one.
+    phones : list of PhoneInput
+        ARPAbet symbol, raw GOP, frames, loop match and network evidence
+        (``phone``, ``gop_raw``, ``duration``, ``loop_match``, ``net_lp``,
+        ``net_margin`` and ``net_best`` of :class:`PhoneAnalysis`) of each
+        phone of the word, at least one.
     duration : int
         Frames of the word.
     squeezed : bool
@@ -289,18 +373,23 @@ def word_and_phone_inputs(
     Returns
     -------
     word : list of float
-        Mean and minimum z, drop and loop match, log frames per phone, phone
-        count, the sentence context, maximum z, mean raw GOP, squeezed (0/1)
-        and the count of phones under :data:`Z_BAD`.
+        Mean and minimum z, drop and loop match, the mean and minimum
+        network log posterior, the mean network margin and share of best
+        frames, log frames per phone, phone count, the sentence context,
+        maximum z, mean raw GOP, squeezed (0/1) and the count of phones
+        under :data:`Z_BAD`.
     per_phone : list of list of float
         For each phone: raw GOP, z, drop, the neighbours' z (0 at the word's
         edges), relative position, the phone's median and spread, vowel
-        (0/1), loop match, log frames, the word's first twelve inputs and
-        the phone's mean expert score.
+        (0/1), loop match, log frames, its network evidence and the
+        neighbours' network margin (0 at the word's edges), the word's
+        inputs up to the sentence context and the phone's mean expert
+        score.
     """
     rows = [stats.get(phone[0], stats[UNKNOWN_PHONE]) for phone in phones]
     raw = np.array([phone[1] for phone in phones])
     match = np.array([phone[3] for phone in phones])
+    net = np.array([phone[4:7] for phone in phones], dtype=float).reshape(-1, 3)
     median = np.array([row[0] for row in rows])
     z = (raw - median) / np.array([row[1] for row in rows])
     drop = np.minimum(raw - median, 0.0)
@@ -313,6 +402,10 @@ def word_and_phone_inputs(
         float(drop.min()),
         float(match.mean()),
         float(match.min()),
+        float(net[:, 0].mean()),
+        float(net[:, 0].min()),
+        float(net[:, 1].mean()),
+        float(net[:, 2].mean()),
         float(np.log(max(duration, 1) / len(phones))),
         float(len(phones)),
         *[float(sentence[name]) for name in SENTENCE_CONTEXT],
@@ -327,6 +420,7 @@ def word_and_phone_inputs(
 
     # Each phone beside its neighbours.
     padded = np.concatenate([[0.0], z, [0.0]])
+    margins = np.concatenate([[0.0], net[:, 1], [0.0]])
     per_phone = [
         [
             float(raw[k]),
@@ -340,10 +434,13 @@ def word_and_phone_inputs(
             float(name in VOWELS),
             float(match[k]),
             float(np.log(max(frames, 1))),
+            *net[k].tolist(),
+            float(margins[k]),
+            float(margins[k + 2]),
             *context,
             float(rows[k][2]),
         ]
-        for k, (name, _, frames, _) in enumerate(phones)
+        for k, (name, _, frames, *_) in enumerate(phones)
     ]
     return word, per_phone
 
@@ -434,4 +531,67 @@ def _prosody_features(y: np.ndarray, words: list[WordAnalysis]) -> dict[str, flo
         ),
         "f0_std_st": float(semitones.std()),
         "energy_std_db": float(in_words.std()) if in_words.size else 0.0,
+    }
+
+
+def _timing_features(words: list[WordAnalysis]) -> dict[str, float]:
+    """Phrase-final lengthening and the silence before the first word.
+
+    ``final_lengthening`` is ``log(d_last / median(d_other))`` with ``d`` a
+    word's frames per phone: fluent readers slow down on the last word of a
+    phrase, word-by-word readers do not. ``lead_silence_s`` is the time from
+    the start of the recording to the first word.
+    """
+    per_phone = np.array([w.duration / max(len(w.phones), 1) for w in words])
+    lengthening = 0.0
+    if per_phone.size >= 2:
+        lengthening = float(
+            np.log(max(per_phone[-1], 1.0) / max(np.median(per_phone[:-1]), 1.0))
+        )
+    return {
+        "final_lengthening": lengthening,
+        "lead_silence_s": words[0].start / sphinx.FRAME_RATE,
+    }
+
+
+def _disfluency_features(
+    y: np.ndarray, words: list[WordAnalysis], loop: sphinx.Alignment
+) -> dict[str, float]:
+    """Hesitations and restarts heard in the pauses between words, per word.
+
+    A pause of at least :data:`PAUSE_S` is spoken when over
+    :data:`GAP_SPEECH_SHARE` of its frames are within :data:`GAP_SPEECH_DB`
+    of the words' median loudness. A spoken pause in which the free phone
+    loop hears :data:`RESTART_PHONES` phones or more is a restart (a word
+    said twice or begun and dropped); a shorter one is a hesitation sound.
+    """
+    rms = librosa.feature.rms(y=y, frame_length=400, hop_length=HOP_LENGTH)[0]
+    db = 20 * np.log10(np.maximum(rms, 1e-5))
+    speech_db = float(
+        np.median(np.concatenate([db[w.start : w.start + w.duration] for w in words]))
+    )
+    loop_phones = np.array(
+        [
+            phone.start + phone.duration / 2
+            for word in loop.words
+            for phone in word.phones
+            if phone.name != "SIL"
+        ]
+    )
+    hesitations = restarts = 0
+    for before, after in zip(words, words[1:], strict=False):
+        start, stop = before.start + before.duration, after.start
+        if stop - start < PAUSE_S * sphinx.FRAME_RATE:
+            continue
+        gap = db[start:stop]
+        if gap.size == 0 or np.mean(gap > speech_db - GAP_SPEECH_DB) < GAP_SPEECH_SHARE:
+            continue
+        heard = int(np.sum((loop_phones >= start) & (loop_phones < stop)))
+        if heard >= RESTART_PHONES:
+            restarts += 1
+        else:
+            hesitations += 1
+    return {
+        "hesitations_per_word": hesitations / len(words),
+        "restarts_per_word": restarts / len(words),
     }

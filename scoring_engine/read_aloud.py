@@ -12,8 +12,10 @@ not read. Completeness is that fraction, in percent.
 
 Word and phone accuracy come from boosted trees fitted to the experts'
 word and phone scores; their inputs are each phone's GOP put on its phone's
-scale (``phone_stats`` in the parameters), the word's length and timing and
-a few features of the whole response (:func:`features.word_and_phone_inputs`).
+scale (``phone_stats`` in the parameters), the evidence of a phone network
+trained on the calibration speakers (:mod:`scoring_engine.phone_net`,
+``params/phone_net.npz``), the word's length and timing and a few features
+of the whole response (:func:`features.word_and_phone_inputs`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from scoring_engine.features import (
     word_and_phone_inputs,
 )
 from scoring_engine.params_io import load_params
+from scoring_engine.phone_net import shipped_phone_net
 from scoring_engine.signal import check_signal, frame_db
 from scoring_engine.text import normalise_text
 from scoring_engine.trees import predict_trees
@@ -139,7 +142,7 @@ def score_read_aloud(y: np.ndarray, *, sr: int, text: str) -> ReadAloudResult:
         return _zero_result(words, [*flags, "too_short"])
 
     try:
-        analysis = analyse_read_aloud(y, words)
+        analysis = analyse_read_aloud(y, words, net=shipped_phone_net())
     except AlignmentError as exc:
         logger.warning("%s; scoring what is recognised instead", exc)
         return _unaligned_result(y, words, flags)
@@ -248,7 +251,18 @@ def _word_result(
     if not word.phones:
         return WordResult(word.text, start_s, end_s, 0.0, "omission")
     inputs, per_phone = word_and_phone_inputs(
-        [(p.phone, p.gop_raw, p.duration, p.loop_match) for p in word.phones],
+        [
+            (
+                p.phone,
+                p.gop_raw,
+                p.duration,
+                p.loop_match,
+                p.net_lp,
+                p.net_margin,
+                p.net_best,
+            )
+            for p in word.phones
+        ],
         duration=word.duration,
         squeezed=word.squeezed,
         sentence=sentence,
