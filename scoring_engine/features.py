@@ -7,13 +7,16 @@ scoring and assessment for interactive language learning", Speech
 Communication 30, 2000). It is near zero when the expected phone is what the
 recogniser hears best, and strongly negative when another phone fits better.
 Beside it, each phone's loop match is the share of its frames where the free
-phone loop itself chose that phone.
+phone loop itself chose that phone, and, given a phone network trained on
+learners' speech (:mod:`scoring_engine.phone_net`), that network's
+posterior evidence for the phone.
 
 Fluency follows the temporal measures of second-language speech (speech
 rate, articulation rate, pauses, mean length of run; Cucchiarini, Strik and
-Boves, JASA 107, 2000). Prosody is the spread of pitch over the vowels and of
-loudness over speech, and the rhythm of vowel durations (normalised pairwise
-variability index, Grabe and Low 2002).
+Boves, JASA 107, 2000), with the hesitation sounds and restarts heard in the
+pauses. Prosody is the spread of pitch over the vowels and of loudness over
+speech, the rhythm of vowel durations (normalised pairwise variability
+index, Grabe and Low 2002) and the lengthening of the phrase's last word.
 """
 
 from __future__ import annotations
