@@ -4,8 +4,9 @@ Scores N speechocean762 clips one after another in this process (one core)
 and prints the real-time factor (wall time / audio duration, after the
 first clip has loaded the model), the peak resident memory, and the
 cross-validated Pearson correlations with the experts: per aspect recomputed
-from the calibration's feature cache when it exists (else read from the
-shipped parameters), then per aspect for children, adults, females and males
+from the calibration's feature cache when it exists, with the phone network
+retrained per fold as calibration does (else read from the shipped
+parameters), then per aspect for children, adults, females and males
 (cache only), for word and phone accuracy as the calibration measured them. Usage::
 
     python bench/scoring_bench.py [--data ../shared/data/speechocean762/train] [-n 50]
@@ -75,6 +76,11 @@ def agreement(data: Path) -> None:
             _labels(data), data, workers=1, cache=calibrate.CACHE
         )
         usable = [lb for lb in _labels(data) if "features" in rows[str(lb["id"])]]
+        speakers = [str(lb["speaker"]) for lb in usable]
+        folds = calibrate.speaker_folds(
+            speakers, n_folds=calibrate.N_FOLDS, seed=calibrate.SEED
+        )
+        calibrate.net_evidence_out_of_fold(usable, rows, folds, data)
         x = [
             [rows[str(lb["id"])]["features"][f] for f in calibrate.feat.FEATURE_NAMES]
             for lb in usable
@@ -83,10 +89,6 @@ def agreement(data: Path) -> None:
             a: np.array([10.0 * float(str(lb[a])) for lb in usable])
             for a in calibrate.ASPECTS
         }
-        speakers = [str(lb["speaker"]) for lb in usable]
-        folds = calibrate.speaker_folds(
-            speakers, n_folds=calibrate.N_FOLDS, seed=calibrate.SEED
-        )
         matrix = np.array(x)
         gate = matrix[:, calibrate.feat.FEATURE_NAMES.index("frac_words_ok")]
         predicted = calibrate.out_of_fold_predictions(matrix, targets, folds, gate=gate)
