@@ -190,6 +190,26 @@ def _feet_mat(
     return np.asarray(out, dtype=np.float64)
 
 
+def _seen_mean(points: FloatArray) -> FloatArray:
+    """Mean of the seen points of each frame, NaN where none is seen.
+
+    Parameters
+    ----------
+    points : FloatArray, shape (n_frames, k, 2)
+        Points with NaN rows where a landmark is unseen.
+
+    Returns
+    -------
+    FloatArray, shape (n_frames, 2)
+    """
+    seen = np.isfinite(points[:, :, 0])
+    count = seen.sum(axis=1)
+    total = np.where(seen[:, :, None], points, 0.0).sum(axis=1)
+    mean = np.full(total.shape, np.nan)
+    mean[count > 0] = total[count > 0] / count[count > 0, None]
+    return mean
+
+
 def _still_runs(speed: FloatArray, times: FloatArray) -> list[tuple[int, int]]:
     """Index ranges [i0, i1] where the feet stay still for MIN_STILL_S or more."""
     runs: list[tuple[int, int]] = []
@@ -357,7 +377,7 @@ def measure_jump(
     times = poses.times_s
     heels = _feet_mat(poses, calibration, HEELS)
     toes = _feet_mat(poses, calibration, TOES)
-    centre = np.nanmean(np.concatenate([heels, toes], axis=1), axis=1)
+    centre = _seen_mean(np.concatenate([heels, toes], axis=1))
     speed = np.full(poses.n_frames, np.nan)
     speed[1:] = np.linalg.norm(np.diff(centre, axis=0), axis=1) / np.diff(times)
 

@@ -87,6 +87,22 @@ def test_jump_distance_is_recovered_within_its_uncertainty() -> None:
     assert result.landing_s == pytest.approx(1.6, abs=0.1)
 
 
+def test_frames_without_a_seen_foot_in_the_air_leave_the_distance_alone() -> None:
+    # Motion blur can hide both feet for a few frames of the flight; those
+    # frames have no feet centre, and the still phases either side decide.
+    poses = jump_poses(toe_start_cm=-3.0, heel_land_cm=212.0)
+    hidden = poses.visibility.copy()
+    hidden[36:42] = 0.0
+    blurred = PoseSequence(
+        times_s=poses.times_s,
+        xy=poses.xy,
+        visibility=hidden,
+        frame_size=poses.frame_size,
+    )
+    result = measure_jump(blurred, calibration())
+    assert abs(result.distance_cm - 212.0) <= max(result.uncertainty_cm, 1.0)
+
+
 def test_toes_on_the_line_at_take_off_is_a_foul() -> None:
     result = measure_jump(
         jump_poses(toe_start_cm=4.0, heel_land_cm=190.0), calibration()
