@@ -40,6 +40,7 @@ from pe_sensors.jump import (  # noqa: E402
     load_calibration,
     measure_jump,
 )
+from pe_sensors.pose.regions import Region  # noqa: E402
 from pe_sensors.pose.smoothing import smooth_sequence  # noqa: E402
 from pe_sensors.pose.video import analyse_video  # noqa: E402
 
@@ -59,8 +60,11 @@ def count_errors(labels_path: Path) -> None:
         if "count" not in clip and "count_min" not in clip:
             continue
         event = Event(clip["event"])
+        # A label's region is the box a station draws around the mat.
+        region = clip.get("region")
         analysis = analyse_video(
             str(VIDEOS / clip["file"]),
+            regions=[Region(*region)] if region else None,
             stride=STRIDE.get(clip["file"], 1),
             look_for_rope=event is Event.ROPE_SKIP,
         )
