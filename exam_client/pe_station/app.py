@@ -13,6 +13,8 @@ from pathlib import Path
 
 from exam_client.cli_common import QtRun, configure_logging, data_dir_from_env
 from exam_client.pe_station.qtenv import import_vision
+from pe_sensors.errors import RegionError
+from pe_sensors.pose.regions import Region
 
 logger = logging.getLogger("exam_client.pe_station")
 
@@ -30,6 +32,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--video", type=Path, help="a video file standing in for the camera"
     )
     pe.add_argument("--lanes", type=int, default=1, help="candidates side by side")
+    pe.add_argument(
+        "--region",
+        action="append",
+        type=_region,
+        default=[],
+        metavar="LEFT,TOP,RIGHT,BOTTOM",
+        help="the box around one candidate's mat as fractions of the image "
+        "(0,0 top left; 1,1 bottom right); once per lane, in lane order. The "
+        "tracker sees only that box, so a partner or bystander outside it "
+        "cannot take it over",
+    )
     pe.add_argument(
         "--autopilot",
         type=Path,
@@ -49,6 +62,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="read --video as fast as the pose model allows (tests, demos)",
     )
     pe.add_argument("--timeout-s", type=float, default=10.0, help="HTTP timeout")
+
+
+def _region(text: str) -> Region:
+    """``--region``'s value, or the reason it is refused."""
+    try:
+        return Region.parse(text)
+    except RegionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def default_data_dir(station_code: str) -> Path:
@@ -79,6 +100,7 @@ def run_pe(args: argparse.Namespace) -> int:
     stream = VisionStream(
         source,
         lanes=args.lanes,
+        regions=args.region or None,
         look_for_rope=event is Event.ROPE_SKIP,
         paced=not args.no_pacing,
     )
@@ -98,7 +120,7 @@ def run_pe(args: argparse.Namespace) -> int:
         station_code=args.station,
         event=event,
         data_dir=data_dir,
-        lanes=args.lanes,
+        lanes=len(stream.lane_boxes),
         countdown_s=args.countdown_s,
         timeout_s=args.timeout_s,
         device=f"video {args.video.name}" if args.video else f"camera {args.camera}",

@@ -43,6 +43,7 @@ with keep_qt_env():
         Landmark,
         PoseSequence,
     )
+    from pe_sensors.pose.regions import Box, Region, equal_lanes, lane_boxes
     from pe_sensors.pose.rope import rope_evidence
     from pe_sensors.pose.video import (
         FEET,
@@ -50,7 +51,6 @@ with keep_qt_env():
         LaneTrack,
         PoseTracker,
         VideoAnalysis,
-        lane_bounds,
         open_capture,
     )
 
@@ -93,21 +93,20 @@ class PoseStream(Protocol):
 
     fps: float
     frame_size: tuple[int, int]  # width, height
-    lane_offsets: list[int]  # x of each lane's left edge, pixels
+    lane_boxes: list[Box]  # the part of the frame each lane's tracker sees
 
     def frames(self, stop: threading.Event) -> Iterator[PoseFrame]:
         """Yield frames from the start until ``stop`` is set or the source ends."""
         ...
 
 
-def draw_skeletons(
-    image: Frame, lanes: list[LaneLandmarks], offsets: list[int]
-) -> Frame:
-    """A copy of ``image`` with each lane's skeleton and the lane borders."""
+def draw_skeletons(image: Frame, lanes: list[LaneLandmarks], boxes: list[Box]) -> Frame:
+    """A copy of ``image`` with each lane's skeleton and the box it watches."""
     out = image.copy()
-    height = out.shape[0]
-    for x0 in offsets[1:]:
-        cv2.line(out, (x0, 0), (x0, height), LANE_LINE_COLOUR, 2)
+    for box in boxes:
+        cv2.rectangle(
+            out, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), LANE_LINE_COLOUR, 2
+        )
     for lane in lanes:
         _draw_bones(out, lane.xy)
     return out
@@ -131,7 +130,11 @@ class VisionStream:
     source : str or int
         A camera index, or the path of a video file standing in for it.
     lanes : int
-        Equal vertical lanes, one candidate each.
+        Equal vertical lanes, one candidate each, when no regions are given.
+    regions : list of Region, optional
+        The box around each candidate's mat, one lane each: the tracker sees
+        only that box, so a partner holding the feet or a bystander outside
+        it cannot take the tracker over.
     look_for_rope : bool
         Measure rope evidence around the feet (rope skipping).
     paced : bool
@@ -144,11 +147,11 @@ class VisionStream:
         source: str | int,
         *,
         lanes: int = 1,
+        regions: list[Region] | None = None,
         look_for_rope: bool = False,
         paced: bool = True,
     ) -> None:
         self.source = source
-        self.lanes = lanes
         self.look_for_rope = look_for_rope
         self.paced = paced and isinstance(source, str)
         capture = self._open()
@@ -165,8 +168,15 @@ class VisionStream:
         self.fps = fps if fps > 0 else FALLBACK_FPS
         self.frame_size = (int(frame.shape[1]), int(frame.shape[0]))
         self.first_image: Frame = np.asarray(frame, dtype=np.uint8)
-        self._bounds = lane_bounds(self.frame_size[0], lanes=lanes)
-        self.lane_offsets = [x0 for x0, _ in self._bounds]
+        try:
+            self.lane_boxes = lane_boxes(
+                width=self.frame_size[0],
+                height=self.frame_size[1],
+                lanes=lanes,
+                regions=regions,
+            )
+        except PeSensorsError as exc:
+            raise CaptureError(str(exc)) from exc
 
     def _open(self) -> cv2.VideoCapture:
         try:
@@ -178,7 +188,7 @@ class VisionStream:
         capture = self._open()
         trackers: list[PoseTracker] = []
         try:
-            trackers = [PoseTracker() for _ in self._bounds]
+            trackers = [PoseTracker() for _ in self.lane_boxes]
             yield from self._read(capture, trackers, stop)
         except PeSensorsError as exc:
             raise CaptureError(str(exc)) from exc
@@ -210,11 +220,10 @@ class VisionStream:
             if self.look_for_rope:
                 gray = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8)
             lanes = []
-            for tracker, (x0, x1) in zip(trackers, self._bounds, strict=True):
-                xy, visibility = tracker.process(image[:, x0:x1])
-                evidence = _rope_in_lane(previous_gray, gray, xy, x0=x0, x1=x1)
-                xy[:, 0] += x0
-                lanes.append(LaneLandmarks(xy, visibility, evidence))
+            for tracker, box in zip(trackers, self.lane_boxes, strict=True):
+                xy, visibility = tracker.process(box.crop(image))
+                evidence = _rope_in_lane(previous_gray, gray, xy, box=box)
+                lanes.append(LaneLandmarks(box.to_frame(xy), visibility, evidence))
             previous_gray = gray
             yield PoseFrame(index, time_s, image, lanes)
             index += 1
@@ -226,17 +235,17 @@ def _rope_in_lane(
     gray: Frame | None,
     xy: FloatArray,
     *,
-    x0: int,
-    x1: int,
+    box: Box,
 ) -> float:
-    """Rope evidence inside one lane (lane pixels); NaN when not measured."""
+    """Rope evidence inside one lane's box (``xy`` in box pixels); NaN when
+    not measured."""
     if gray is None or previous_gray is None or not np.isfinite(xy[0, 0]):
         return float("nan")
     shoulders = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
     hips = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
     return rope_evidence(
-        previous_gray[:, x0:x1],
-        gray[:, x0:x1],
+        box.crop(previous_gray),
+        box.crop(gray),
         feet=np.stack([xy[f] for f in FEET]),
         torso_px=float(np.linalg.norm(shoulders - hips)),
     )
@@ -288,8 +297,8 @@ class ReplayStream:
         step = float(np.median(np.diff(times))) if first.n_frames > 1 else 1.0
         self.fps = 1.0 / step
         self.frame_size = first.frame_size
-        width = self.frame_size[0]
-        self.lane_offsets = [x0 for x0, _ in lane_bounds(width, lanes=len(sequences))]
+        width, height = self.frame_size
+        self.lane_boxes = equal_lanes(width=width, height=height, lanes=len(sequences))
         self.first_image = self._image(0)
 
     def _image(self, row: int) -> Frame:
@@ -347,7 +356,7 @@ def write_evidence(
     raw_clip: Path,
     *,
     fps: float,
-    lanes: list[tuple[PoseSequence, FloatArray | None, int]],
+    lanes: list[tuple[PoseSequence, FloatArray | None, Box]],
     results: list[JudgeResult],
     out_path: Path,
 ) -> None:
@@ -359,8 +368,9 @@ def write_evidence(
         The attempt's frames, as :class:`ClipWriter` wrote them.
     fps : float
         Their frame rate.
-    lanes : list of (PoseSequence, rope evidence or None, x offset)
-        Every lane's raw landmarks, one row per frame of the clip.
+    lanes : list of (PoseSequence, rope evidence or None, Box)
+        Every lane's raw landmarks, one row per frame of the clip, and the
+        box its tracker saw.
     results : list of JudgeResult
         Every lane's result, in the same order.
     out_path : Path
@@ -372,7 +382,7 @@ def write_evidence(
         fps=fps,
         stride=1,
         frame_indices=list(range(n_frames)),
-        lanes=[LaneTrack(poses, rope, x0) for poses, rope, x0 in lanes],
+        lanes=[LaneTrack(poses, rope, box.x0, box=box) for poses, rope, box in lanes],
     )
     try:
         write_annotated(analysis, results, out_path)

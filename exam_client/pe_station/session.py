@@ -406,7 +406,7 @@ class StationSession:
                 if time.monotonic() - shown_at >= DISPLAY_EVERY_S:
                     shown_at = time.monotonic()
                     image = draw_skeletons(
-                        frame.image, frame.lanes, self.stream.lane_offsets
+                        frame.image, frame.lanes, self.stream.lane_boxes
                     )
                     self.listener.frame(image, frame.time_s, self.time_limit_s)
         finally:
@@ -457,8 +457,8 @@ class StationSession:
             raw_clip,
             fps=self.stream.fps,
             lanes=[
-                (j.poses(), j.rope_evidence(), x0)
-                for j, x0 in zip(judges, self.stream.lane_offsets, strict=True)
+                (j.poses(), j.rope_evidence(), box)
+                for j, box in zip(judges, self.stream.lane_boxes, strict=True)
             ],
             results=results,
             out_path=tmp,
