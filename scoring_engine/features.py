@@ -239,9 +239,10 @@ def analyse_read_aloud(
     pauses_s = _inner_pauses(analysed)
     features = _pronunciation_features(analysed)
     features.update(_fluency_features(analysed, pauses_s))
-    features.update(_prosody_features(y, analysed))
+    levels_db = _levels_db(y)
+    features.update(_prosody_features(y, analysed, levels_db=levels_db))
     features.update(_timing_features(analysed))
-    features.update(_disfluency_features(y, analysed, loop))
+    features.update(_disfluency_features(levels_db, analysed, loop))
     features["log_duration_s"] = float(np.log(y.size / SR))
     if net is not None:
         features.update(
@@ -497,7 +498,15 @@ def _fluency_features(
     }
 
 
-def _prosody_features(y: np.ndarray, words: list[WordAnalysis]) -> dict[str, float]:
+def _levels_db(y: np.ndarray) -> np.ndarray:
+    """RMS level of each 10 ms frame, 25 ms windows centred on it, in dB."""
+    rms = librosa.feature.rms(y=y, frame_length=400, hop_length=HOP_LENGTH)[0]
+    return np.asarray(20 * np.log10(np.maximum(rms, 1e-5)))
+
+
+def _prosody_features(
+    y: np.ndarray, words: list[WordAnalysis], *, levels_db: np.ndarray
+) -> dict[str, float]:
     vowels = [p for w in words for p in w.phones if p.phone in VOWELS]
 
     # Pitch on a 20 ms hop, read at the middle of each vowel.
@@ -514,10 +523,8 @@ def _prosody_features(y: np.ndarray, words: list[WordAnalysis]) -> dict[str, flo
     semitones = 12 * np.log2(np.array(vowel_f0) / 100.0) if vowel_f0 else np.zeros(1)
 
     # Loudness over the words, in dB.
-    rms = librosa.feature.rms(y=y, frame_length=400, hop_length=HOP_LENGTH)[0]
-    db = 20 * np.log10(np.maximum(rms, 1e-5))
     in_words = np.concatenate(
-        [db[w.start : w.start + w.duration] for w in words] or [db]
+        [levels_db[w.start : w.start + w.duration] for w in words] or [levels_db]
     )
 
     # Rhythm: normalised pairwise variability of vowel durations.
@@ -558,7 +565,7 @@ def _timing_features(words: list[WordAnalysis]) -> dict[str, float]:
 
 
 def _disfluency_features(
-    y: np.ndarray, words: list[WordAnalysis], loop: sphinx.Alignment
+    levels_db: np.ndarray, words: list[WordAnalysis], loop: sphinx.Alignment
 ) -> dict[str, float]:
     """Hesitations and restarts heard in the pauses between words, per word.
 
@@ -567,9 +574,9 @@ def _disfluency_features(
     of the words' median loudness. A spoken pause in which the free phone
     loop hears :data:`RESTART_PHONES` phones or more is a restart (a word
     said twice or begun and dropped); a shorter one is a hesitation sound.
+    ``levels_db`` is :func:`_levels_db` of the recording.
     """
-    rms = librosa.feature.rms(y=y, frame_length=400, hop_length=HOP_LENGTH)[0]
-    db = 20 * np.log10(np.maximum(rms, 1e-5))
+    db = levels_db
     speech_db = float(
         np.median(np.concatenate([db[w.start : w.start + w.duration] for w in words]))
     )

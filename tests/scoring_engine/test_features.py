@@ -11,6 +11,7 @@ from scoring_engine.features import (
     PhoneAnalysis,
     WordAnalysis,
     _disfluency_features,
+    _levels_db,
     _timing_features,
     word_and_phone_inputs,
 )
@@ -101,7 +102,7 @@ def speech_with_gaps(loud_gaps: set[int]) -> tuple[np.ndarray, list[WordAnalysis
 
 def test_silent_pauses_are_neither_hesitations_nor_restarts() -> None:
     y, words = speech_with_gaps(set())
-    found = _disfluency_features(y, words, loop_of([("AH", 55, 20)]))
+    found = _disfluency_features(_levels_db(y), words, loop_of([("AH", 55, 20)]))
     assert found == {"hesitations_per_word": 0.0, "restarts_per_word": 0.0}
 
 
@@ -113,5 +114,5 @@ def test_spoken_pause_is_a_hesitation_or_a_restart_by_the_phones_heard() -> None
         [("ER", 52, 25), ("SIL", 80, 30)]
         + [(name, 112 + 7 * k, 7) for k, name in enumerate(["DH", "AH", "K", "AE"])]
     )
-    found = _disfluency_features(y, words, loop)
+    found = _disfluency_features(_levels_db(y), words, loop)
     assert found == {"hesitations_per_word": 0.25, "restarts_per_word": 0.25}
