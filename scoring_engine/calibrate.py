@@ -34,12 +34,15 @@ import math
 import multiprocessing
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
 
 from scoring_engine import features as feat
 from scoring_engine import phone_net
@@ -103,6 +106,8 @@ NET_GOOD_SCORE = 2.0
 frames train the network: every expert heard it right."""
 NET_SILENCE_SHARE = 0.3
 """Share of the frames outside the words that train the silence class."""
+NET_UNSEEN_BIAS = -30.0
+"""Output bias of a class that had no training frames: never chosen."""
 
 
 def extract(label: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -650,6 +655,60 @@ def net_frames(
     return NetFrames(bands, train, targets[train])
 
 
+def train_phone_net(
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    *,
+    n_hidden: int,
+    epochs: int,
+    seed: int,
+) -> phone_net.PhoneNet:
+    """Fit the network on labelled frames by Adam on the cross-entropy.
+
+    Parameters
+    ----------
+    inputs : np.ndarray, shape (n_frames, n_inputs), float32
+        Rows of :func:`phone_net.frame_inputs`.
+    labels : np.ndarray, shape (n_frames,), int
+        Index into :data:`phone_net.LABELS` of each frame.
+    n_hidden : int
+        Hidden units.
+    epochs : int
+        Passes over the frames.
+    seed : int
+        Seed of the initial weights and of the minibatch order.
+    """
+    model = MLPClassifier(
+        hidden_layer_sizes=(n_hidden,),
+        max_iter=epochs,
+        batch_size=256,
+        alpha=1e-4,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        # A fixed number of epochs is the plan, not a failure to converge.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(inputs, labels)
+
+    # Classes without frames keep a bias that never wins.
+    w_out = np.zeros((n_hidden, len(phone_net.LABELS)), dtype=np.float32)
+    b_out = np.full(len(phone_net.LABELS), NET_UNSEEN_BIAS, dtype=np.float32)
+    seen = model.classes_.astype(int)
+    if seen.size == 2:
+        # Two classes come back as one logistic output: logits (0, z).
+        w_out[:, seen[1]] = model.coefs_[1][:, 0]
+        b_out[seen] = [0.0, model.intercepts_[1][0]]
+    else:
+        w_out[:, seen] = model.coefs_[1]
+        b_out[seen] = model.intercepts_[1]
+    return phone_net.PhoneNet(
+        w_hidden=model.coefs_[0].astype(np.float32),
+        b_hidden=model.intercepts_[0].astype(np.float32),
+        w_out=w_out,
+        b_out=b_out,
+    )
+
+
 def train_net_on(
     clips: list[NetFrames], rng: np.random.Generator
 ) -> tuple[phone_net.PhoneNet, int]:
@@ -659,7 +718,7 @@ def train_net_on(
     if targets.size > NET_MAX_FRAMES:
         keep = np.sort(rng.choice(targets.size, NET_MAX_FRAMES, replace=False))
         inputs, targets = inputs[keep], targets[keep]
-    net = phone_net.train_phone_net(
+    net = train_phone_net(
         inputs, targets, n_hidden=NET_HIDDEN, epochs=NET_EPOCHS, seed=SEED
     )
     return net, int(targets.size)

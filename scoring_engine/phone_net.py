@@ -17,13 +17,13 @@ Inputs are 40 log-mel bands of 25 ms frames at the aligner's 10 ms shift,
 normalised per recording (mean and variance per band) and spliced with
 :data:`CONTEXT` frames either side. The network has one hidden layer of
 rectified units; the forward pass is plain numpy. It is trained by
-:mod:`scoring_engine.calibrate` and shipped as ``params/phone_net.npz``.
+:mod:`scoring_engine.calibrate` (:func:`calibrate.train_phone_net`) and
+shipped as ``params/phone_net.npz``.
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,16 +34,10 @@ import numpy as np
 from scoring_engine import sphinx
 from scoring_engine.audio import SR
 from scoring_engine.errors import ScoringError
+from scoring_engine.signal import FRAME_LENGTH, HOP_LENGTH
 
 N_MELS = 40
 """Mel bands per frame."""
-
-N_FFT = 400
-"""Samples per analysis window: 25 ms at :data:`audio.SR`."""
-
-HOP_LENGTH = SR // sphinx.FRAME_RATE
-"""Samples per frame shift, the aligner's 10 ms, so frame ``t`` here is the
-aligner's frame ``t``."""
 
 CONTEXT = 5
 """Frames of context either side of the frame being classified."""
@@ -51,9 +45,6 @@ CONTEXT = 5
 SILENCE = "SIL"
 LABELS = (*sphinx.PHONES, SILENCE)
 """Classes of the network: the aligner's phones and silence."""
-
-UNSEEN_BIAS = -30.0
-"""Output bias of a class that had no training frames: never chosen."""
 
 CMVN_FLOOR = 1e-3
 """Smallest per-band standard deviation used to normalise a recording."""
@@ -70,16 +61,18 @@ def frame_bands(y: np.ndarray) -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (n_frames, N_MELS), float32
-        Each band minus its mean, over its standard deviation;
-        ``n_frames`` is ``ceil(n_samples / HOP_LENGTH)``, as the aligner
-        counts them.
+        Each band minus its mean, over its standard deviation, for 25 ms
+        windows every 10 ms (:data:`signal.FRAME_LENGTH`,
+        :data:`signal.HOP_LENGTH`), so frame ``t`` is the aligner's frame
+        ``t``; ``n_frames`` is ``ceil(n_samples / HOP_LENGTH)``, as the
+        aligner counts them.
     """
     n_frames = max(int(np.ceil(y.size / HOP_LENGTH)), 1)
-    padded = np.pad(y, (0, n_frames * HOP_LENGTH + N_FFT - y.size))
+    padded = np.pad(y, (0, n_frames * HOP_LENGTH + FRAME_LENGTH - y.size))
     mel = librosa.feature.melspectrogram(
         y=padded,
         sr=SR,
-        n_fft=N_FFT,
+        n_fft=FRAME_LENGTH,
         hop_length=HOP_LENGTH,
         n_mels=N_MELS,
         center=False,
@@ -178,63 +171,6 @@ def phone_evidence(
         float(expected.mean()),
         float((expected - best).mean()),
         float(np.mean(expected >= best)),
-    )
-
-
-def train_phone_net(
-    inputs: np.ndarray,
-    labels: np.ndarray,
-    *,
-    n_hidden: int,
-    epochs: int,
-    seed: int,
-) -> PhoneNet:
-    """Fit the network on labelled frames by Adam on the cross-entropy.
-
-    Parameters
-    ----------
-    inputs : np.ndarray, shape (n_frames, n_inputs), float32
-        Rows of :func:`frame_inputs`.
-    labels : np.ndarray, shape (n_frames,), int
-        Index into :data:`LABELS` of each frame.
-    n_hidden : int
-        Hidden units.
-    epochs : int
-        Passes over the frames.
-    seed : int
-        Seed of the initial weights and of the minibatch order.
-    """
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPClassifier
-
-    model = MLPClassifier(
-        hidden_layer_sizes=(n_hidden,),
-        max_iter=epochs,
-        batch_size=256,
-        alpha=1e-4,
-        random_state=seed,
-    )
-    with warnings.catch_warnings():
-        # A fixed number of epochs is the plan, not a failure to converge.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(inputs, labels)
-
-    # Classes without frames keep a bias that never wins.
-    w_out = np.zeros((n_hidden, len(LABELS)), dtype=np.float32)
-    b_out = np.full(len(LABELS), UNSEEN_BIAS, dtype=np.float32)
-    seen = model.classes_.astype(int)
-    if seen.size == 2:
-        # Two classes come back as one logistic output: logits (0, z).
-        w_out[:, seen[1]] = model.coefs_[1][:, 0]
-        b_out[seen] = [0.0, model.intercepts_[1][0]]
-    else:
-        w_out[:, seen] = model.coefs_[1]
-        b_out[seen] = model.intercepts_[1]
-    return PhoneNet(
-        w_hidden=model.coefs_[0].astype(np.float32),
-        b_hidden=model.intercepts_[0].astype(np.float32),
-        w_out=w_out,
-        b_out=b_out,
     )
 
 

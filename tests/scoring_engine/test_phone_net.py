@@ -10,6 +10,7 @@ import pytest
 
 from scoring_engine import phone_net
 from scoring_engine.audio import SR, load_audio
+from scoring_engine.calibrate import train_phone_net
 from scoring_engine.errors import ScoringError
 from scoring_engine.features import analyse_read_aloud
 from scoring_engine.phone_net import (
@@ -21,7 +22,6 @@ from scoring_engine.phone_net import (
     phone_evidence,
     read_phone_net,
     splice,
-    train_phone_net,
 )
 from scoring_engine.text import normalise_text
 from tests.scoring_engine.speech import FIXTURES
