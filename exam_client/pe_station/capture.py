@@ -44,13 +44,12 @@ with keep_qt_env():
         PoseSequence,
     )
     from pe_sensors.pose.regions import Box, Region, equal_lanes, lane_boxes
-    from pe_sensors.pose.rope import rope_evidence
     from pe_sensors.pose.video import (
-        FEET,
         Frame,
         LaneTrack,
         PoseTracker,
         VideoAnalysis,
+        lane_feet_rope_evidence,
         open_capture,
     )
 
@@ -222,33 +221,16 @@ class VisionStream:
             lanes = []
             for tracker, box in zip(trackers, self.lane_boxes, strict=True):
                 xy, visibility = tracker.process(box.crop(image))
-                evidence = _rope_in_lane(previous_gray, gray, xy, box=box)
+                evidence = (
+                    float("nan")
+                    if gray is None
+                    else lane_feet_rope_evidence(previous_gray, gray, xy=xy, box=box)
+                )
                 lanes.append(LaneLandmarks(box.to_frame(xy), visibility, evidence))
             previous_gray = gray
             yield PoseFrame(index, time_s, image, lanes)
             index += 1
         _warn_on_drift(index, fps=self.fps, started=started)
-
-
-def _rope_in_lane(
-    previous_gray: Frame | None,
-    gray: Frame | None,
-    xy: FloatArray,
-    *,
-    box: Box,
-) -> float:
-    """Rope evidence inside one lane's box (``xy`` in box pixels); NaN when
-    not measured."""
-    if gray is None or previous_gray is None or not np.isfinite(xy[0, 0]):
-        return float("nan")
-    shoulders = (xy[Landmark.LEFT_SHOULDER] + xy[Landmark.RIGHT_SHOULDER]) / 2
-    hips = (xy[Landmark.LEFT_HIP] + xy[Landmark.RIGHT_HIP]) / 2
-    return rope_evidence(
-        box.crop(previous_gray),
-        box.crop(gray),
-        feet=np.stack([xy[f] for f in FEET]),
-        torso_px=float(np.linalg.norm(shoulders - hips)),
-    )
 
 
 def _warn_on_drift(n_frames: int, *, fps: float, started: float) -> None:

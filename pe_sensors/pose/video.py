@@ -371,6 +371,28 @@ def analyse_video(
     return analysis
 
 
+def lane_feet_rope_evidence(
+    previous_gray: Frame | None,
+    gray: Frame,
+    *,
+    xy: FloatArray,
+    box: Box,
+) -> float:
+    """Rope evidence around the feet (:func:`rope_evidence`) in a lane's box.
+
+    ``xy`` are the lane's landmarks in box pixels. NaN on the first frame or
+    when no person is found.
+    """
+    if previous_gray is None or not np.isfinite(xy[0, 0]):
+        return float("nan")
+    return rope_evidence(
+        box.crop(previous_gray),
+        box.crop(gray),
+        feet=np.stack([xy[f] for f in FEET]),
+        torso_px=_torso_px(xy),
+    )
+
+
 def _lane_rope_evidence(
     previous_gray: Frame | None,
     gray: Frame,
@@ -385,13 +407,12 @@ def _lane_rope_evidence(
     """
     if previous_gray is None or not np.isfinite(xy[0, 0]):
         return float("nan"), float("nan")
-    previous_lane = box.crop(previous_gray)
-    lane = box.crop(gray)
-    torso_px = _torso_px(xy)
-    feet = np.stack([xy[f] for f in FEET])
     return (
-        rope_evidence(previous_lane, lane, feet=feet, torso_px=torso_px),
+        lane_feet_rope_evidence(previous_gray, gray, xy=xy, box=box),
         overhead_rope_evidence(
-            previous_lane, lane, nose=xy[Landmark.NOSE], torso_px=torso_px
+            box.crop(previous_gray),
+            box.crop(gray),
+            nose=xy[Landmark.NOSE],
+            torso_px=_torso_px(xy),
         ),
     )
